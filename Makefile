@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# make                 build against the running kernel
+# make KDIR=<tree>     build against any prepared kernel tree or headers
+# make W=1 WERROR=1    warnings as errors (CI)
+KDIR ?= /lib/modules/$(shell uname -r)/build
+PWD := $(shell pwd)
+WERROR ?= 0
+KMAKE := $(MAKE) -C $(KDIR) M=$(PWD) $(if $(filter 1,$(WERROR)),DMAGUARD_WERROR=y)
+
+all: modules
+
+compat/features.h: FORCE
+	@scripts/compat-probe $(KDIR) $@ $(if $(ARCH),ARCH=$(ARCH)) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
+
+modules: compat/features.h
+	$(KMAKE) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
+	rm -f compat/features.h
+
+.PHONY: all modules clean FORCE

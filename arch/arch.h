@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The interface every arch backend implements for the core. The backends
+ * (arch/x86, arch/arm64) are the only place with inline assembly.
+ */
+#ifndef DMAGUARD_ARCH_H
+#define DMAGUARD_ARCH_H
+
+#include <linux/types.h>
+
+int dg_arch_init(void);
+
+/*
+ * Write back and invalidate the CPU cache lines of [addr, addr + len), a
+ * range of the kernel's linear map, and wait for completion once at the end.
+ * Runs with preemption enabled; the caller bounds len.
+ */
+void dg_arch_flush_kaddr(void *addr, size_t len);
+
+/*
+ * May this pfn be flushed? Only memory the host maps cacheable: cache
+ * maintenance on uncacheable MMIO can raise machine checks (x86) and is
+ * meaningless on Device memory (arm64).
+ */
+bool dg_arch_pfn_cacheable(unsigned long pfn);
+
+/* Short name of the flush method, for the protections detail. */
+const char *dg_arch_flush_method(void);
+
+/* Does the arch share kernel page tables with SVA devices? (sva-kva) */
+bool dg_arch_sva_shares_kernel_tables(void);
+
+/*
+ * Function entry for an address kprobes resolved: kprobes may skip a
+ * landing pad (x86 ENDBR), but an indirect call must target it.
+ */
+unsigned long dg_arch_func_entry(unsigned long addr);
+
+/* May this function entry be the target of an indirect call? */
+bool dg_arch_func_callable(unsigned long entry);
+
+#endif /* DMAGUARD_ARCH_H */

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * dmaguard core: the private header shared by module/ and hooks/.
+ *
+ * The core owns the domain registry (one entry per user-owned IOMMU domain
+ * that a hook saw being attached), the policy that decides whether a domain
+ * needs CPU cache maintenance, the flush orchestration that turns pfn runs
+ * into bounded arch flushes, the protection table that sysfs reports, and
+ * the statistics. hooks/ calls into the core; the core calls arch/.
+ */
+#ifndef DMAGUARD_H
+#define DMAGUARD_H
+
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/atomic.h>
+#include <linux/types.h>
+
+#ifndef DMAGUARD_VERSION
+#error "DMAGUARD_VERSION comes from the VERSION file via Kbuild"
+#endif
+
+enum dg_policy {
+	DG_POLICY_AUTO,
+	DG_POLICY_ALWAYS,
+	DG_POLICY_NEVER,
+	DG_POLICY_NR,
+};
+
+enum dg_owner {
+	DG_OWNER_VFIO_TYPE1,
+	DG_OWNER_IOMMUFD,
+};
+
+enum dg_coherent {
+	DG_COH_UNKNOWN = -1,
+	DG_COH_NO = 0,
+	DG_COH_YES = 1,
+};
+
+enum dg_reason {
+	DG_REASON_MAP,
+	DG_REASON_UNMAP,
+	DG_REASON_TEARDOWN,
+};
+
+/* Protections, in the order the protections file lists them. */
+enum dg_prot {
+	DG_PROT_VFIO_MAP,
+	DG_PROT_VFIO_UNMAP,
+	DG_PROT_IOMMUFD_MAP,
+	DG_PROT_IOMMUFD_UNMAP,
+	DG_PROT_SVA_KVA,
+	DG_PROT_NR,
+};
+
+enum dg_pstate {
+	DG_PS_ARMED,
+	DG_PS_NATIVE,
+	DG_PS_UNAVAILABLE,
+	DG_PS_NOT_APPLICABLE,
+	DG_PS_DISABLED,
+};
+
+#define DG_DETAIL_LEN		128
+#define DG_DEVICES_LEN		256
+
+/*
+ * One group attached to a tracked domain. Lives on dg_domain::groups,
+ * protected by dg_registry_lock.
+ */
+struct dg_group {
+	struct list_head node;
+	const void *group;		/* identity only, never dereferenced */
+	char devices[DG_DEVICES_LEN];	/* space separated PCI BDFs */
+};
+
+/*
+ * A tracked user-owned IOMMU domain.
+ *
+ * Lifetime: the kobject's refcount. The registry list holds one reference
+ * from dg_domain_create() until dg_domain_destroy(); lookups take another
+ * with kobject_get() under dg_registry_lock and drop it when done, so a flush
+ * that races with teardown still has a valid entry to account to.
+ *
+ * @owner_key and @iommu_domain identify the owner object (a VFIO container,
+ * an iommufd HWPT) and the iommu_domain. They are compared, never
+ * dereferenced and never printed: sysfs shows only @id.
+ */
+struct dg_domain {
+	struct kobject kobj;
+	struct list_head node;		/* dg_registry_list, dg_registry_lock */
+	struct list_head groups;	/* struct dg_group, dg_registry_lock */
+	u32 id;
+	enum dg_owner owner;
+	const void *owner_key;
+	const void *iommu_domain;
+	pid_t pid;
+	int coherent;			/* enum dg_coherent, READ/WRITE_ONCE */
+	int policy;			/* enum dg_policy, READ/WRITE_ONCE */
+	bool listed;			/* on dg_registry_list */
+	atomic64_t mapped_bytes;
+	atomic64_t flushed_bytes;
+	atomic64_t flush_ns;
+	atomic64_t map_flushes;
+	atomic64_t unmap_flushes;
+};
+
+/* Global statistics, all monotonic except where noted. */
+struct dg_stats {
+	atomic64_t flushes;
+	atomic64_t flushed_bytes;
+	atomic64_t flush_ns;
+	atomic64_t map_flushes;
+	atomic64_t unmap_flushes;
+	atomic64_t teardown_flushes;
+	atomic64_t skipped_coherent;	/* runs not flushed: coherent/never/off */
+	atomic64_t skipped_coherent_bytes;
+	atomic64_t skipped_uncacheable;	/* pages not flushed: not cacheable */
+	atomic64_t unattributed_flushes; /* runs with no known owner: flushed */
+	atomic64_t sva_invalidations;
+	atomic64_t domains_created;
+	atomic64_t domains_destroyed;
+};
+
+extern struct dg_stats dg_stats;
+extern bool dg_enabled;
+extern int dg_default_policy;
+
+/* policy.c */
+int dg_policy_parse(const char *buf, size_t count);
+const char *dg_policy_name(int policy);
+int dg_bool_parse(const char *buf, size_t count);
+bool dg_domain_flushing(const struct dg_domain *d);
+
+/* registry.c */
+struct dg_domain *dg_domain_get_or_create(enum dg_owner owner,
+					  const void *owner_key,
+					  const void *iommu_domain,
+					  bool *created);
+void dg_domain_put(struct dg_domain *d);
+void dg_domain_add_group(struct dg_domain *d, const void *group,
+			 const char *devices);
+bool dg_domain_remove_group(struct dg_domain *d, const void *group);
+void dg_domain_destroy(struct dg_domain *d);
+struct dg_domain *dg_domain_find(const void *owner_key,
+				 const void *iommu_domain);
+bool dg_owner_known(const void *owner_key);
+void dg_owner_set_coherent(const void *owner_key, int coherent);
+void dg_owner_destroy(const void *owner_key);
+void dg_owner_account(const void *owner_key, s64 mapped_delta);
+struct dg_domain *dg_owner_flush_target(const void *owner_key, bool *known);
+void dg_domain_set_policy(struct dg_domain *d, int policy);
+int dg_domain_devices(struct dg_domain *d, char *buf, size_t len);
+int dg_registry_init(struct kobject *parent);
+void dg_registry_exit(void);
+
+/* flush.c */
+void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
+			 unsigned long npages, enum dg_reason reason);
+void dmaguard_flush_owner(const void *owner_key, unsigned long pfn,
+			  unsigned long npages, enum dg_reason reason);
+const char *dg_reason_name(enum dg_reason reason);
+
+/* protect.c */
+void dg_prot_set(enum dg_prot prot, enum dg_pstate state,
+		 const char *fmt, ...) __printf(3, 4);
+enum dg_pstate dg_prot_state(enum dg_prot prot);
+const char *dg_prot_name(enum dg_prot prot);
+int dg_prot_lookup(const char *name, size_t len);
+ssize_t dg_prot_show(char *buf);
+
+/* sysfs.c */
+int dg_sysfs_init(void);
+void dg_sysfs_exit(void);
+extern const struct attribute_group *dg_domain_groups[];
+
+#endif /* DMAGUARD_H */

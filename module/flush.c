@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Flush orchestration: turns a pfn run handed over by a hook into arch
+ * flushes of the kernel linear-map alias, split at uncacheable pfns and
+ * chunked so that no flush runs longer than one chunk without a chance to
+ * reschedule.
+ *
+ * Callers are sleepable (the ftrace wrappers in hooks/ run in the context of
+ * the VFIO/iommufd ioctl that pins or unpins), so a 1 GiB run costs at most
+ * one chunk of latency to other tasks on this CPU.
+ */
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/ktime.h>
+#include <linux/io.h>
+#include "dmaguard.h"
+#include "trace.h"
+#include "../arch/arch.h"
+
+/* Bounded work between preemption points: 2 MiB is ~50-100 us of CLFLUSHOPT. */
+#define DG_CHUNK_BYTES	((u64)SZ_2M)
+
+static const char *const dg_reason_names[] = {
+	[DG_REASON_MAP] = "map",
+	[DG_REASON_UNMAP] = "unmap",
+	[DG_REASON_TEARDOWN] = "teardown",
+};
+
+const char *dg_reason_name(enum dg_reason reason)
+{
+	return dg_reason_names[reason];
+}
+
+static void dg_flush_run(struct dg_domain *d, unsigned long pfn,
+			 unsigned long npages, enum dg_reason reason)
+{
+	u64 len = (u64)npages << PAGE_SHIFT;
+	char *kaddr = phys_to_virt(PFN_PHYS(pfn));
+	u64 t0, ns, off;
+
+	t0 = ktime_get_ns();
+	for (off = 0; off < len; off += DG_CHUNK_BYTES) {
+		dg_arch_flush_kaddr(kaddr + off, min(len - off, DG_CHUNK_BYTES));
+		cond_resched();
+	}
+	ns = ktime_get_ns() - t0;
+
+	atomic64_inc(&dg_stats.flushes);
+	atomic64_add(len, &dg_stats.flushed_bytes);
+	atomic64_add(ns, &dg_stats.flush_ns);
+	if (reason == DG_REASON_MAP)
+		atomic64_inc(&dg_stats.map_flushes);
+	else
+		atomic64_inc(&dg_stats.unmap_flushes);
+	if (reason == DG_REASON_TEARDOWN)
+		atomic64_inc(&dg_stats.teardown_flushes);
+	if (d) {
+		atomic64_add(len, &d->flushed_bytes);
+		atomic64_add(ns, &d->flush_ns);
+		if (reason == DG_REASON_MAP)
+			atomic64_inc(&d->map_flushes);
+		else
+			atomic64_inc(&d->unmap_flushes);
+	}
+	trace_dmaguard_flush(d ? d->id : 0, PFN_PHYS(pfn), len,
+			     dg_reason_name(reason));
+}
+
+/*
+ * Flush the cacheable parts of [pfn, pfn + npages): one arch flush (and one
+ * trace event) per maximal cacheable run. Never touches a pfn outside the
+ * range it was given.
+ */
+void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
+			 unsigned long npages, enum dg_reason reason)
+{
+	unsigned long i, start = 0, run = 0, skipped = 0;
+
+	might_sleep();
+	for (i = 0; i < npages; i++) {
+		if (dg_arch_pfn_cacheable(pfn + i)) {
+			if (!run)
+				start = pfn + i;
+			run++;
+			continue;
+		}
+		skipped++;
+		if (run)
+			dg_flush_run(d, start, run, reason);
+		run = 0;
+	}
+	if (run)
+		dg_flush_run(d, start, run, reason);
+	if (skipped)
+		atomic64_add(skipped, &dg_stats.skipped_uncacheable);
+}
+
+/*
+ * Flush a run that belongs to an owner (VFIO container, iommufd HWPT) if
+ * any of its domains needs it. An owner dmaguard never saw attach (it was
+ * loaded later) is treated as not coherent unless the default policy says
+ * never: fail safe.
+ */
+void dmaguard_flush_owner(const void *owner_key, unsigned long pfn,
+			  unsigned long npages, enum dg_reason reason)
+{
+	struct dg_domain *d;
+	bool known;
+
+	d = dg_owner_flush_target(owner_key, &known);
+	if (d) {
+		dmaguard_flush_pfns(d, pfn, npages, reason);
+		dg_domain_put(d);
+		return;
+	}
+	if (!known && READ_ONCE(dg_enabled) &&
+	    READ_ONCE(dg_default_policy) != DG_POLICY_NEVER) {
+		atomic64_inc(&dg_stats.unattributed_flushes);
+		dmaguard_flush_pfns(NULL, pfn, npages, reason);
+		return;
+	}
+	atomic64_inc(&dg_stats.skipped_coherent);
+	atomic64_add((u64)npages << PAGE_SHIFT, &dg_stats.skipped_coherent_bytes);
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Domain registry: the user-owned IOMMU domains dmaguard knows about.
+ *
+ * hooks/ create an entry when a VFIO container (or an iommufd HWPT) gets its
+ * first device and destroy it when the owner lets go; each entry is a
+ * directory under /sys/kernel/dmaguard/domains/<id>/. Entries are keyed by
+ * the owner object (container or HWPT) and the iommu_domain, both opaque
+ * pointers used for identity only. Ids come from a counter and are never
+ * reused while the module is loaded.
+ *
+ * Locking: dg_registry_lock (a spinlock, so that lookups from the flush path
+ * are cheap) protects dg_registry_list, every entry's groups list and the
+ * listed flag. sysfs work (kobject add/del) is done outside it.
+ */
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include "dmaguard.h"
+#include "trace.h"
+
+static DEFINE_SPINLOCK(dg_registry_lock);
+static LIST_HEAD(dg_registry_list);
+static atomic_t dg_next_id = ATOMIC_INIT(0);
+static struct kobject *dg_domains_kobj;
+
+static void dg_domain_release(struct kobject *kobj)
+{
+	struct dg_domain *d = container_of(kobj, struct dg_domain, kobj);
+	struct dg_group *g, *tmp;
+
+	list_for_each_entry_safe(g, tmp, &d->groups, node)
+		kfree(g);
+	kfree(d);
+}
+
+static const struct kobj_type dg_domain_ktype = {
+	.release = dg_domain_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = dg_domain_groups,
+};
+
+static struct dg_domain *dg_find_locked(const void *owner_key,
+					const void *iommu_domain)
+{
+	struct dg_domain *d;
+
+	lockdep_assert_held(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node)
+		if (d->owner_key == owner_key &&
+		    d->iommu_domain == iommu_domain)
+			return d;
+	return NULL;
+}
+
+struct dg_domain *dg_domain_find(const void *owner_key,
+				 const void *iommu_domain)
+{
+	struct dg_domain *d;
+
+	spin_lock(&dg_registry_lock);
+	d = dg_find_locked(owner_key, iommu_domain);
+	if (d)
+		kobject_get(&d->kobj);
+	spin_unlock(&dg_registry_lock);
+	return d;
+}
+
+/*
+ * Returns a referenced entry for (owner_key, iommu_domain), creating it if
+ * needed; *created tells the caller to fill in pid and coherency.
+ */
+struct dg_domain *dg_domain_get_or_create(enum dg_owner owner,
+					  const void *owner_key,
+					  const void *iommu_domain,
+					  bool *created)
+{
+	struct dg_domain *d, *old;
+	int ret;
+
+	*created = false;
+	d = dg_domain_find(owner_key, iommu_domain);
+	if (d)
+		return d;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return NULL;
+	INIT_LIST_HEAD(&d->groups);
+	INIT_LIST_HEAD(&d->node);
+	d->id = atomic_inc_return(&dg_next_id);
+	d->owner = owner;
+	d->owner_key = owner_key;
+	d->iommu_domain = iommu_domain;
+	d->pid = task_tgid_nr(current);
+	d->coherent = DG_COH_UNKNOWN;
+	d->policy = READ_ONCE(dg_default_policy);
+
+	ret = kobject_init_and_add(&d->kobj, &dg_domain_ktype,
+				   dg_domains_kobj, "%u", d->id);
+	if (ret) {
+		kobject_put(&d->kobj);
+		return NULL;
+	}
+
+	spin_lock(&dg_registry_lock);
+	old = dg_find_locked(owner_key, iommu_domain);
+	if (old) {
+		kobject_get(&old->kobj);
+		spin_unlock(&dg_registry_lock);
+		kobject_put(&d->kobj);
+		return old;
+	}
+	/* One reference for the list, one for the caller. */
+	kobject_get(&d->kobj);
+	list_add_tail(&d->node, &dg_registry_list);
+	d->listed = true;
+	spin_unlock(&dg_registry_lock);
+
+	atomic64_inc(&dg_stats.domains_created);
+	*created = true;
+	trace_dmaguard_domain(d->id, "create");
+	return d;
+}
+
+void dg_domain_put(struct dg_domain *d)
+{
+	if (d)
+		kobject_put(&d->kobj);
+}
+
+void dg_domain_add_group(struct dg_domain *d, const void *group,
+			 const char *devices)
+{
+	struct dg_group *g, *new;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return;
+	new->group = group;
+	strscpy(new->devices, devices, sizeof(new->devices));
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(g, &d->groups, node) {
+		if (g->group == group) {
+			strscpy(g->devices, devices, sizeof(g->devices));
+			spin_unlock(&dg_registry_lock);
+			kfree(new);
+			return;
+		}
+	}
+	list_add_tail(&new->node, &d->groups);
+	spin_unlock(&dg_registry_lock);
+}
+
+/* Returns true when the domain has no groups left. */
+bool dg_domain_remove_group(struct dg_domain *d, const void *group)
+{
+	struct dg_group *g, *found = NULL;
+	bool empty;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(g, &d->groups, node) {
+		if (g->group == group) {
+			found = g;
+			list_del(&g->node);
+			break;
+		}
+	}
+	empty = list_empty(&d->groups);
+	spin_unlock(&dg_registry_lock);
+	kfree(found);
+	return empty;
+}
+
+int dg_domain_devices(struct dg_domain *d, char *buf, size_t len)
+{
+	struct dg_group *g;
+	size_t off = 0;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(g, &d->groups, node) {
+		if (!g->devices[0])
+			continue;
+		off += scnprintf(buf + off, len - off, "%s%s",
+				 off ? " " : "", g->devices);
+	}
+	spin_unlock(&dg_registry_lock);
+	return off;
+}
+
+void dg_domain_destroy(struct dg_domain *d)
+{
+	bool was_listed;
+
+	spin_lock(&dg_registry_lock);
+	was_listed = d->listed;
+	if (was_listed) {
+		list_del_init(&d->node);
+		d->listed = false;
+	}
+	spin_unlock(&dg_registry_lock);
+	if (!was_listed)
+		return;
+
+	atomic64_inc(&dg_stats.domains_destroyed);
+	trace_dmaguard_domain(d->id, "destroy");
+	kobject_del(&d->kobj);
+	kobject_put(&d->kobj);
+}
+
+void dg_domain_set_policy(struct dg_domain *d, int policy)
+{
+	WRITE_ONCE(d->policy, policy);
+	trace_dmaguard_domain(d->id, "policy");
+}
+
+bool dg_owner_known(const void *owner_key)
+{
+	struct dg_domain *d;
+	bool known = false;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node) {
+		if (d->owner_key == owner_key) {
+			known = true;
+			break;
+		}
+	}
+	spin_unlock(&dg_registry_lock);
+	return known;
+}
+
+void dg_owner_set_coherent(const void *owner_key, int coherent)
+{
+	struct dg_domain *d;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node)
+		if (d->owner_key == owner_key)
+			WRITE_ONCE(d->coherent, coherent);
+	spin_unlock(&dg_registry_lock);
+}
+
+/* Tears down every entry of an owner that is going away. */
+void dg_owner_destroy(const void *owner_key)
+{
+	struct dg_domain *d;
+
+	for (;;) {
+		spin_lock(&dg_registry_lock);
+		list_for_each_entry(d, &dg_registry_list, node)
+			if (d->owner_key == owner_key)
+				goto found;
+		spin_unlock(&dg_registry_lock);
+		return;
+found:
+		kobject_get(&d->kobj);
+		spin_unlock(&dg_registry_lock);
+		dg_domain_destroy(d);
+		dg_domain_put(d);
+	}
+}
+
+/* mapped_bytes is a gauge: pages currently pinned and mapped. */
+void dg_owner_account(const void *owner_key, s64 mapped_delta)
+{
+	struct dg_domain *d;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node) {
+		if (d->owner_key != owner_key)
+			continue;
+		/* Pages pinned before we were loaded must not go negative. */
+		if (atomic64_add_return(mapped_delta, &d->mapped_bytes) < 0)
+			atomic64_set(&d->mapped_bytes, 0);
+	}
+	spin_unlock(&dg_registry_lock);
+}
+
+/*
+ * A pinned page is reachable through every domain of its owner, so the
+ * owner needs flushing when any of its domains does. Returns a referenced
+ * entry to account the flush to, or NULL; *known says whether the owner is
+ * tracked at all.
+ */
+struct dg_domain *dg_owner_flush_target(const void *owner_key, bool *known)
+{
+	struct dg_domain *d, *target = NULL;
+
+	*known = false;
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node) {
+		if (d->owner_key != owner_key)
+			continue;
+		*known = true;
+		if (dg_domain_flushing(d)) {
+			target = d;
+			kobject_get(&d->kobj);
+			break;
+		}
+	}
+	spin_unlock(&dg_registry_lock);
+	return target;
+}
+
+int dg_registry_init(struct kobject *parent)
+{
+	dg_domains_kobj = kobject_create_and_add("domains", parent);
+	return dg_domains_kobj ? 0 : -ENOMEM;
+}
+
+void dg_registry_exit(void)
+{
+	struct dg_domain *d;
+
+	for (;;) {
+		spin_lock(&dg_registry_lock);
+		d = list_first_entry_or_null(&dg_registry_list,
+					     struct dg_domain, node);
+		if (d)
+			kobject_get(&d->kobj);
+		spin_unlock(&dg_registry_lock);
+		if (!d)
+			break;
+		dg_domain_destroy(d);
+		dg_domain_put(d);
+	}
+	kobject_put(dg_domains_kobj);
+	dg_domains_kobj = NULL;
+}

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Hook engine: resolves, arms and disarms the hook sets declared by the
+ * subsystem files, follows their target modules through a module notifier,
+ * and keeps unload safe.
+ *
+ * Symbols are resolved by registering a throw-away kprobe on "module:symbol"
+ * (kallsyms_lookup_name is no longer exported); that also proves the point
+ * can be probed at all. A plain kprobe on a module that is not loaded yet
+ * fails with -ENOENT and would stay gone after a reload, so sets on modules
+ * are armed from MODULE_STATE_COMING and disarmed at MODULE_STATE_GOING.
+ *
+ * Unload safety: the ftrace thunk counts a call in dg_hook_inflight before it
+ * redirects to a wrapper, and dg_hook_leave() uncounts it. Exit disarms
+ * everything (no new redirects), waits for the count to drain, then waits an
+ * RCU-tasks grace period so no task is still on the few instructions of the
+ * wrapper after dg_hook_leave().
+ *
+ * Locking: dg_hooks_mutex serialises arming and disarming (init, exit and
+ * the module notifier) and protects dg_hook_set::armed.
+ */
+#include <linux/module.h>
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/delay.h>
+#include <linux/rcupdate.h>
+#include <linux/kallsyms.h>
+#include "hooks.h"
+#include "../arch/arch.h"
+#include "../compat/compat.h"
+
+static DEFINE_MUTEX(dg_hooks_mutex);
+static atomic_t dg_hook_inflight = ATOMIC_INIT(0);
+static unsigned long dg_require_mask;
+
+static struct dg_hook_set *const dg_sets[] = {
+	&dg_vfio_type1_hooks,
+};
+
+static DEFINE_SPINLOCK(dg_ctx_lock);
+static LIST_HEAD(dg_ctx_list);
+
+void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
+{
+	ctx->task = current;
+	ctx->key = key;
+	ctx->reason = reason;
+	spin_lock(&dg_ctx_lock);
+	list_add(&ctx->node, &dg_ctx_list);
+	spin_unlock(&dg_ctx_lock);
+}
+
+void dg_ctx_pop(struct dg_ctx *ctx)
+{
+	spin_lock(&dg_ctx_lock);
+	list_del(&ctx->node);
+	spin_unlock(&dg_ctx_lock);
+}
+
+/* The innermost context the current task pushed, if any. */
+bool dg_ctx_current(const void **key, enum dg_reason *reason)
+{
+	struct dg_ctx *ctx;
+	bool found = false;
+
+	spin_lock(&dg_ctx_lock);
+	list_for_each_entry(ctx, &dg_ctx_list, node) {
+		if (ctx->task == current) {
+			*key = ctx->key;
+			*reason = ctx->reason;
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&dg_ctx_lock);
+	return found;
+}
+
+void dg_hook_leave(void)
+{
+	atomic_dec(&dg_hook_inflight);
+}
+
+static void notrace dg_ftrace_thunk(unsigned long ip, unsigned long parent_ip,
+				    struct ftrace_ops *ops,
+				    struct ftrace_regs *fregs)
+{
+	struct dg_hook_state *st = container_of(ops, struct dg_hook_state, ops);
+
+	/* Our wrapper calling the original: let it run. */
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	atomic_inc(&dg_hook_inflight);
+	dg_ftrace_set_ip(fregs, (unsigned long)st->hook->wrapper);
+}
+
+/* Resolves [module:]name with a throw-away kprobe; 0 if not found. */
+static unsigned long dg_resolve(const char *module, const char *name)
+{
+	char sym[KSYM_NAME_LEN + MODULE_NAME_LEN + 2];
+	struct kprobe kp = {};
+	unsigned long addr;
+
+	if (module)
+		snprintf(sym, sizeof(sym), "%s:%s", module, name);
+	else
+		strscpy(sym, name, sizeof(sym));
+	kp.symbol_name = sym;
+	if (register_kprobe(&kp))
+		return 0;
+	addr = dg_arch_func_entry((unsigned long)kp.addr);
+	unregister_kprobe(&kp);
+	return addr;
+}
+
+/*
+ * The compiler may have cloned a static function with a changed signature
+ * (.isra/.constprop/.part): name it in the reason, never hook it blindly.
+ */
+static const char *dg_clone_of(const char *module, const char *name,
+			       char *buf, size_t len)
+{
+	static const char *const suffixes[] = {
+		".isra.0", ".constprop.0", ".part.0", ".cold",
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		snprintf(buf, len, "%s%s", name, suffixes[i]);
+		if (dg_resolve(module, buf))
+			return buf;
+	}
+	return NULL;
+}
+
+static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
+		      char *why, size_t whylen)
+{
+	const struct dg_hook *h = st->hook;
+	const char *const *fb = h->fallbacks;
+	const char *name = h->symbol;
+	char clone[KSYM_NAME_LEN];
+	unsigned long addr;
+	int ret;
+
+	addr = dg_resolve(set->module, name);
+	while (!addr && fb && *fb) {
+		name = *fb++;
+		addr = dg_resolve(set->module, name);
+	}
+	if (!addr) {
+		if (dg_clone_of(set->module, h->symbol, clone, sizeof(clone)))
+			scnprintf(why, whylen,
+				  "%s exists only as %s (signature may differ)",
+				  h->symbol, clone);
+		else
+			scnprintf(why, whylen, "%s not found (inlined?)",
+				  h->symbol);
+		return -ENOENT;
+	}
+	st->addr = addr;
+
+	if (h->kind == DG_HOOK_KPROBE) {
+		memset(&st->kp, 0, sizeof(st->kp));
+		st->kp.addr = (kprobe_opcode_t *)addr;
+		st->kp.pre_handler = h->pre;
+		ret = register_kprobe(&st->kp);
+		if (ret) {
+			scnprintf(why, whylen, "kprobe on %s failed: %d",
+				  name, ret);
+			return ret;
+		}
+		st->armed = true;
+		return 0;
+	}
+
+	if (!dg_arch_func_callable(addr)) {
+		scnprintf(why, whylen,
+			  "%s cannot be called indirectly (IBT-sealed)", name);
+		return -EPERM;
+	}
+	*h->orig = (void *)addr;
+	memset(&st->ops, 0, sizeof(st->ops));
+	st->ops.func = dg_ftrace_thunk;
+	st->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
+			DG_FTRACE_OPS_FL_REGS;
+	ret = ftrace_set_filter_ip(&st->ops, addr, 0, 0);
+	if (ret) {
+		scnprintf(why, whylen, "ftrace filter on %s failed: %d",
+			  name, ret);
+		return ret;
+	}
+	ret = register_ftrace_function(&st->ops);
+	if (ret) {
+		ftrace_free_filter(&st->ops);
+		scnprintf(why, whylen, "ftrace on %s failed: %d", name, ret);
+		return ret;
+	}
+	st->armed = true;
+	return 0;
+}
+
+static void dg_disarm_one(struct dg_hook_state *st)
+{
+	if (!st->armed)
+		return;
+	if (st->hook->kind == DG_HOOK_KPROBE) {
+		unregister_kprobe(&st->kp);
+	} else {
+		unregister_ftrace_function(&st->ops);
+		ftrace_free_filter(&st->ops);
+	}
+	st->armed = false;
+}
+
+static void dg_set_prots(struct dg_hook_set *set, enum dg_pstate state,
+			 const char *why)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->nr; i++) {
+		const struct dg_hook *h = &set->hooks[i];
+
+		if (h->provides == DG_PROT_NONE)
+			continue;
+		if (state == DG_PS_ARMED)
+			dg_prot_set(h->provides, state, "%s via %s%s%s",
+				    dg_arch_flush_method(),
+				    set->module ?: "", set->module ? ":" : "",
+				    h->symbol);
+		else
+			dg_prot_set(h->provides, state, "%s", why);
+	}
+}
+
+static bool dg_set_required(const struct dg_hook_set *set)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->nr; i++)
+		if (set->hooks[i].provides != DG_PROT_NONE &&
+		    test_bit(set->hooks[i].provides, &dg_require_mask))
+			return true;
+	return false;
+}
+
+static void dg_disarm_set(struct dg_hook_set *set)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dg_hooks_mutex);
+	for (i = set->nr; i-- > 0;)
+		dg_disarm_one(&set->state[i]);
+	if (set->armed && set->disarmed)
+		set->disarmed();
+	set->armed = false;
+}
+
+/* All rows or none. */
+static int dg_arm_set(struct dg_hook_set *set)
+{
+	char why[DG_DETAIL_LEN];
+	unsigned int i;
+	int ret = 0;
+
+	lockdep_assert_held(&dg_hooks_mutex);
+	if (set->armed)
+		return 0;
+	for (i = 0; i < set->nr; i++) {
+		set->state[i].hook = &set->hooks[i];
+		ret = dg_arm_one(set, &set->state[i], why, sizeof(why));
+		if (ret)
+			break;
+	}
+	if (ret) {
+		dg_disarm_set(set);
+		dg_set_prots(set, DG_PS_UNAVAILABLE, why);
+		pr_warn("dmaguard: %s hooks not armed: %s\n", set->name, why);
+		return ret;
+	}
+	set->armed = true;
+	dg_set_prots(set, DG_PS_ARMED, NULL);
+	pr_info("dmaguard: %s hooks armed\n", set->name);
+	return 0;
+}
+
+/* Is a module loaded? /sys/module/<name> is the one exported view of it. */
+static bool dg_module_loaded(const char *name)
+{
+	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
+	struct kobject *kobj;
+	struct module_kobject *mk;
+	bool live;
+
+	if (!modules)
+		return false;
+	kobj = kset_find_obj(modules, name);
+	if (!kobj)
+		return false;
+	mk = container_of(kobj, struct module_kobject, kobj);
+	/* Built-in code with parameters has a kobject but no module. */
+	live = !mk->mod || mk->mod->state == MODULE_STATE_LIVE;
+	kobject_put(kobj);
+	return live;
+}
+
+static int dg_module_notify(struct notifier_block *nb, unsigned long action,
+			    void *data)
+{
+	struct module *mod = data;
+	int ret = 0;
+	unsigned int i;
+
+	if (action != MODULE_STATE_COMING && action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+
+	mutex_lock(&dg_hooks_mutex);
+	for (i = 0; i < ARRAY_SIZE(dg_sets); i++) {
+		struct dg_hook_set *set = dg_sets[i];
+		char why[DG_DETAIL_LEN];
+
+		if (!set->module || strcmp(set->module, mod->name))
+			continue;
+		if (action == MODULE_STATE_COMING) {
+			ret = dg_arm_set(set);
+			if (ret && dg_set_required(set)) {
+				pr_err("dmaguard: refusing to let %s load: a required protection cannot be armed\n",
+				       mod->name);
+				break;
+			}
+			ret = 0;
+		} else {
+			dg_disarm_set(set);
+			scnprintf(why, sizeof(why),
+				  "%s not loaded (arms when it loads)",
+				  set->module);
+			dg_set_prots(set, DG_PS_UNAVAILABLE, why);
+		}
+	}
+	mutex_unlock(&dg_hooks_mutex);
+	return ret ? notifier_from_errno(ret) : NOTIFY_OK;
+}
+
+static struct notifier_block dg_module_nb = {
+	.notifier_call = dg_module_notify,
+};
+
+int dg_hooks_init(unsigned long require_mask)
+{
+	unsigned int i;
+	int ret;
+
+	dg_require_mask = require_mask;
+	ret = register_module_notifier(&dg_module_nb);
+	if (ret)
+		return ret;
+
+	mutex_lock(&dg_hooks_mutex);
+	for (i = 0; i < ARRAY_SIZE(dg_sets); i++) {
+		struct dg_hook_set *set = dg_sets[i];
+		char why[DG_DETAIL_LEN];
+
+		if (set->module && !dg_module_loaded(set->module)) {
+			scnprintf(why, sizeof(why),
+				  "%s not loaded (arms when it loads)",
+				  set->module);
+			dg_set_prots(set, DG_PS_UNAVAILABLE, why);
+			continue;
+		}
+		ret = dg_arm_set(set);
+		if (ret && dg_set_required(set))
+			goto err_disarm;
+		ret = 0;
+	}
+	mutex_unlock(&dg_hooks_mutex);
+	return 0;
+
+err_disarm:
+	while (i-- > 0)
+		dg_disarm_set(dg_sets[i]);
+	mutex_unlock(&dg_hooks_mutex);
+	unregister_module_notifier(&dg_module_nb);
+	return ret;
+}
+
+void dg_hooks_exit(void)
+{
+	unsigned int i;
+
+	unregister_module_notifier(&dg_module_nb);
+	mutex_lock(&dg_hooks_mutex);
+	for (i = 0; i < ARRAY_SIZE(dg_sets); i++)
+		dg_disarm_set(dg_sets[i]);
+	mutex_unlock(&dg_hooks_mutex);
+
+	/* Calls already redirected finish in our wrappers; wait for them. */
+	while (atomic_read(&dg_hook_inflight))
+		msleep(1);
+	synchronize_rcu_tasks();
+}

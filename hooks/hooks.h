@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The hook engine's interface to the per-subsystem hook tables.
+ *
+ * A subsystem (vfio_type1.c, ...) describes its hook points as a const
+ * table of struct dg_hook rows, grouped in a struct dg_hook_set that names
+ * the module the symbols live in. The engine resolves each row (trying the
+ * row's fallbacks in order), arms the whole set or nothing, re-arms it when
+ * the target module loads again, and reports the result in the protection
+ * table. A set is never left half armed.
+ *
+ * Two kinds of hook point:
+ *  - DG_HOOK_WRAP: an ftrace ip-modify redirect (as livepatch does) to a
+ *    wrapper with the target's signature. The wrapper runs in the caller's
+ *    context, so it may sleep and reschedule where the caller may: this is
+ *    how large flushes stay preemptible. The wrapper calls the original
+ *    through *orig and must end with dg_hook_leave().
+ *  - DG_HOOK_KPROBE: a kprobe pre-handler, atomic context, for hooks that
+ *    only read arguments and do bounded work.
+ */
+#ifndef DMAGUARD_HOOKS_H
+#define DMAGUARD_HOOKS_H
+
+#include <linux/ftrace.h>
+#include <linux/kprobes.h>
+#include "../module/dmaguard.h"
+
+#define DG_PROT_NONE	(-1)
+
+enum dg_hook_kind {
+	DG_HOOK_WRAP,
+	DG_HOOK_KPROBE,
+};
+
+struct dg_hook {
+	const char *symbol;
+	const char *const *fallbacks;	/* NULL-terminated; same signature */
+	enum dg_hook_kind kind;
+	void *wrapper;			/* DG_HOOK_WRAP */
+	void **orig;			/* DG_HOOK_WRAP: resolved original */
+	kprobe_pre_handler_t pre;	/* DG_HOOK_KPROBE */
+	int provides;			/* enum dg_prot, or DG_PROT_NONE */
+};
+
+/* Runtime state of one row; the engine owns it. */
+struct dg_hook_state {
+	struct ftrace_ops ops;
+	struct kprobe kp;
+	const struct dg_hook *hook;
+	unsigned long addr;
+	bool armed;
+};
+
+struct dg_hook_set {
+	const char *name;
+	const char *module;		/* NULL: the symbols are in vmlinux */
+	const struct dg_hook *hooks;
+	struct dg_hook_state *state;
+	unsigned int nr;
+	void (*disarmed)(void);		/* forget per-arming state */
+	bool armed;
+};
+
+extern struct dg_hook_set dg_vfio_type1_hooks;
+
+/*
+ * Which owner (VFIO container, iommufd object) the current task is working
+ * on, for hooks deeper in the call chain that only see pfns. Pushed and
+ * popped by wrappers around the owner-level entry points; lives on the
+ * wrapper's stack.
+ */
+struct dg_ctx {
+	struct list_head node;
+	struct task_struct *task;
+	const void *key;
+	enum dg_reason reason;
+};
+
+void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason);
+void dg_ctx_pop(struct dg_ctx *ctx);
+bool dg_ctx_current(const void **key, enum dg_reason *reason);
+
+/* Every DG_HOOK_WRAP wrapper calls this last, after the original returned. */
+void dg_hook_leave(void);
+
+int dg_hooks_init(unsigned long require_mask);
+void dg_hooks_exit(void);
+
+#endif /* DMAGUARD_HOOKS_H */

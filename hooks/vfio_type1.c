@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO type1 hook table (protections vfio-map and vfio-unmap).
+ *
+ * On Debian's kernels vfio_dma_do_map, vfio_pin_map_dma, vfio_iommu_map and
+ * vfio_dma_do_unmap are inlined; what is left to hook is:
+ *  - vfio_pin_pages_remote(): returns npage pinned pages starting at
+ *    *pfn_base, not yet mapped: flush them after it returns (reason map);
+ *  - vfio_unpin_pages_remote(pfn, npage): called after iommu_unmap and the
+ *    IOTLB sync, before the pages are unpinned: flush before calling it
+ *    (reason unmap, or teardown inside detach/release);
+ *  - the container entry points (ioctl, attach_group, detach_group,
+ *    release), which tell the two above which container a pfn run belongs
+ *    to, and which create and destroy the domain registry entries.
+ *
+ * A container's pinned pages are reachable through all of its domains, so it
+ * is flushed when any of its domains needs it. Coherency comes from VFIO
+ * itself: VFIO_CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) on the container, which
+ * is 1 only when every domain enforces cache coherency.
+ */
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/vfio.h>
+#include "hooks.h"
+
+static long (*dg_orig_pin)(void *dma, unsigned long vaddr, long npage,
+			   unsigned long *pfn_base, unsigned long limit,
+			   void *batch);
+static long (*dg_orig_unpin)(void *dma, dma_addr_t iova, unsigned long pfn,
+			     long npage, bool do_accounting);
+static long (*dg_orig_ioctl)(void *iommu_data, unsigned int cmd,
+			     unsigned long arg);
+/* type is enum vfio_group_type, private to drivers/vfio; VFIO_IOMMU is 0. */
+static int (*dg_orig_attach)(void *iommu_data, struct iommu_group *group,
+			     int type);
+static void (*dg_orig_detach)(void *iommu_data, struct iommu_group *group);
+static void (*dg_orig_release)(void *iommu_data);
+
+static int dg_vfio_coherent(void *iommu_data)
+{
+	long ret = dg_orig_ioctl(iommu_data, VFIO_CHECK_EXTENSION,
+				 VFIO_DMA_CC_IOMMU);
+
+	if (ret < 0)
+		return DG_COH_UNKNOWN;
+	return ret ? DG_COH_YES : DG_COH_NO;
+}
+
+/* Flush a pfn run of the container the current task is working on. */
+static void dg_vfio_run(unsigned long pfn, long npage, bool map)
+{
+	enum dg_reason reason = DG_REASON_UNMAP;
+	const void *key = NULL;
+	s64 bytes = (s64)npage << PAGE_SHIFT;
+
+	if (dg_ctx_current(&key, &reason))
+		dg_owner_account(key, map ? bytes : -bytes);
+	if (map)
+		reason = DG_REASON_MAP;
+	else if (reason != DG_REASON_TEARDOWN)
+		reason = DG_REASON_UNMAP;
+	dmaguard_flush_owner(key, pfn, npage, reason);
+}
+
+static long dg_vfio_pin(void *dma, unsigned long vaddr, long npage,
+			unsigned long *pfn_base, unsigned long limit,
+			void *batch)
+{
+	long ret = dg_orig_pin(dma, vaddr, npage, pfn_base, limit, batch);
+
+	if (ret > 0)
+		dg_vfio_run(*pfn_base, ret, true);
+	dg_hook_leave();
+	return ret;
+}
+
+static long dg_vfio_unpin(void *dma, dma_addr_t iova, unsigned long pfn,
+			  long npage, bool do_accounting)
+{
+	long ret;
+
+	if (npage > 0)
+		dg_vfio_run(pfn, npage, false);
+	ret = dg_orig_unpin(dma, iova, pfn, npage, do_accounting);
+	dg_hook_leave();
+	return ret;
+}
+
+/* A container dmaguard did not see attach (loaded later): track it now. */
+static void dg_vfio_adopt(void *iommu_data)
+{
+	struct dg_domain *d;
+	bool created;
+
+	if (dg_owner_known(iommu_data))
+		return;
+	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, iommu_data, NULL,
+				    &created);
+	if (!d)
+		return;
+	if (created)
+		WRITE_ONCE(d->coherent, dg_vfio_coherent(iommu_data));
+	dg_domain_put(d);
+}
+
+static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
+			  unsigned long arg)
+{
+	bool track = cmd == VFIO_IOMMU_MAP_DMA || cmd == VFIO_IOMMU_UNMAP_DMA;
+	struct dg_ctx ctx;
+	long ret;
+
+	if (track) {
+		dg_vfio_adopt(iommu_data);
+		dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
+	}
+	ret = dg_orig_ioctl(iommu_data, cmd, arg);
+	if (track)
+		dg_ctx_pop(&ctx);
+	dg_hook_leave();
+	return ret;
+}
+
+struct dg_devscan {
+	struct iommu_domain *domain;
+	char devices[DG_DEVICES_LEN];
+	size_t off;
+};
+
+static int dg_scan_dev(struct device *dev, void *data)
+{
+	struct dg_devscan *s = data;
+
+	if (!s->domain)
+		s->domain = iommu_get_domain_for_dev(dev);
+	s->off += scnprintf(s->devices + s->off, sizeof(s->devices) - s->off,
+			    "%s%s", s->off ? " " : "",
+			    dev_is_pci(dev) ? pci_name(to_pci_dev(dev)) :
+			    dev_name(dev));
+	return 0;
+}
+
+static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
+			  int type)
+{
+	struct dg_devscan s = {};
+	struct dg_domain *d;
+	struct dg_ctx ctx;
+	bool created;
+	int ret;
+
+	/* Attaching may replay (pin and map) the container's mappings. */
+	dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
+	ret = dg_orig_attach(iommu_data, group, type);
+	dg_ctx_pop(&ctx);
+	if (ret)
+		goto out;
+
+	iommu_group_for_each_dev(group, &s, dg_scan_dev);
+	if (!s.domain)
+		goto out;	/* emulated (mdev) group: no IOMMU domain */
+	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, iommu_data, s.domain,
+				    &created);
+	if (d) {
+		dg_domain_add_group(d, group, s.devices);
+		dg_domain_put(d);
+	}
+	dg_owner_set_coherent(iommu_data, dg_vfio_coherent(iommu_data));
+out:
+	dg_hook_leave();
+	return ret;
+}
+
+static void dg_vfio_detach(void *iommu_data, struct iommu_group *group)
+{
+	struct dg_devscan s = {};
+	struct dg_domain *d;
+	struct dg_ctx ctx;
+
+	iommu_group_for_each_dev(group, &s, dg_scan_dev);
+
+	/* The last detach unmaps and unpins everything: teardown flushes. */
+	dg_ctx_push(&ctx, iommu_data, DG_REASON_TEARDOWN);
+	dg_orig_detach(iommu_data, group);
+	dg_ctx_pop(&ctx);
+
+	d = s.domain ? dg_domain_find(iommu_data, s.domain) : NULL;
+	if (d) {
+		if (dg_domain_remove_group(d, group))
+			dg_domain_destroy(d);
+		dg_domain_put(d);
+	}
+	if (dg_owner_known(iommu_data))
+		dg_owner_set_coherent(iommu_data,
+				      dg_vfio_coherent(iommu_data));
+	dg_hook_leave();
+}
+
+static void dg_vfio_release(void *iommu_data)
+{
+	struct dg_ctx ctx;
+
+	dg_ctx_push(&ctx, iommu_data, DG_REASON_TEARDOWN);
+	dg_orig_release(iommu_data);
+	dg_ctx_pop(&ctx);
+	/* iommu_data is freed now; it is only a key from here on. */
+	dg_owner_destroy(iommu_data);
+	dg_hook_leave();
+}
+
+static const struct dg_hook dg_vfio_type1_rows[] = {
+	{
+		.symbol = "vfio_iommu_type1_ioctl",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_ioctl,
+		.orig = (void **)&dg_orig_ioctl,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "vfio_iommu_type1_attach_group",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_attach,
+		.orig = (void **)&dg_orig_attach,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "vfio_iommu_type1_detach_group",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_detach,
+		.orig = (void **)&dg_orig_detach,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "vfio_iommu_type1_release",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_release,
+		.orig = (void **)&dg_orig_release,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "vfio_pin_pages_remote",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_pin,
+		.orig = (void **)&dg_orig_pin,
+		.provides = DG_PROT_VFIO_MAP,
+	}, {
+		.symbol = "vfio_unpin_pages_remote",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_unpin,
+		.orig = (void **)&dg_orig_unpin,
+		.provides = DG_PROT_VFIO_UNMAP,
+	},
+};
+
+static struct dg_hook_state dg_vfio_type1_state[ARRAY_SIZE(dg_vfio_type1_rows)];
+
+struct dg_hook_set dg_vfio_type1_hooks = {
+	.name = "vfio-type1",
+	.module = "vfio_iommu_type1",
+	.hooks = dg_vfio_type1_rows,
+	.state = dg_vfio_type1_state,
+	.nr = ARRAY_SIZE(dg_vfio_type1_rows),
+};

@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * dgvfio: in-guest driver for the VFIO type1 tests.
+ *
+ * Reads commands from stdin, one per line, and prints TAP lines
+ * ("ok - name" / "not ok - name: why") for every assertion:
+ *
+ *   open [GROUP]             container + group ($DG_GROUP if not given),
+ *                            VFIO_TYPE1v2_IOMMU
+ *   trace-start              enable dmaguard:dmaguard_flush, iommu:map,
+ *                            iommu:unmap; clear the buffer
+ *   map NAME SIZE [thp]      mmap+touch SIZE bytes, VFIO_IOMMU_MAP_DMA,
+ *                            record every page's pfn from /proc/self/pagemap
+ *   unmap NAME               VFIO_IOMMU_UNMAP_DMA
+ *   check NAME flush|none    the oracle (DESIGN §7) over the trace
+ *   counters-begin / counters-check
+ *                            domain and global counters moved by exactly
+ *                            what the trace shows
+ *   expect-domain            this process owns exactly one domains/<id>
+ *   loop SECONDS SIZE        map/unmap loop; every call must succeed
+ *   sh CMD                   run a shell command (for sysfs pokes)
+ *   close                    close group and container
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <linux/vfio.h>
+
+#define PAGE	4096UL
+#define HUGE	(2UL << 20)
+#define TRACEFS	"/sys/kernel/tracing"
+#define DGSYS	"/sys/kernel/dmaguard"
+#define MAXBUF	32
+
+struct buf {
+	char name[32];
+	void *mem;
+	size_t size;
+	uint64_t iova;
+	uint64_t *phys;		/* per page */
+	bool thp;
+	bool mapped;
+};
+
+static int container = -1, group = -1;
+static struct buf bufs[MAXBUF];
+static int nbufs;
+static uint64_t next_iova = 1UL << 32;
+static int failures;
+
+static void tap(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		failures++;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+static long long read_ll(const char *path)
+{
+	char b[64] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	return n > 0 ? strtoll(b, NULL, 0) : -1;
+}
+
+static long long stat_value(const char *key)
+{
+	char line[256];
+	long long v = -1;
+	FILE *f = fopen(DGSYS "/stats", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char k[128];
+		long long val;
+
+		if (sscanf(line, "%127s %lld", k, &val) == 2 && !strcmp(k, key))
+			v = val;
+	}
+	fclose(f);
+	return v;
+}
+
+static void marker(const char *fmt, ...)
+{
+	char b[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	write_file(TRACEFS "/trace_marker", b);
+}
+
+/* This process's domain id, or -1 (none) / -2 (more than one). */
+static int my_domain(void)
+{
+	DIR *d = opendir(DGSYS "/domains");
+	struct dirent *e;
+	int id = -1;
+	char path[512];
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), DGSYS "/domains/%s/pid", e->d_name);
+		if (read_ll(path) == getpid())
+			id = id == -1 ? atoi(e->d_name) : -2;
+	}
+	closedir(d);
+	return id;
+}
+
+static long long dom_value(int id, const char *file)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), DGSYS "/domains/%d/%s", id, file);
+	return read_ll(path);
+}
+
+static int do_open(int grp)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+	char path[64];
+
+	container = open("/dev/vfio/vfio", O_RDWR);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", grp);
+	group = open(path, O_RDWR);
+	if (container < 0 || group < 0) {
+		tap(false, "open container and group %d: %s", grp,
+		    strerror(errno));
+		return -1;
+	}
+	if (ioctl(group, VFIO_GROUP_GET_STATUS, &st) ||
+	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		tap(false, "group %d viable", grp);
+		return -1;
+	}
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
+		tap(false, "attach group %d to a type1v2 container: %s", grp,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static struct buf *find_buf(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nbufs; i++)
+		if (!strcmp(bufs[i].name, name))
+			return &bufs[i];
+	return NULL;
+}
+
+static int read_pfns(struct buf *b)
+{
+	size_t n = b->size / PAGE, i;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	uint64_t *ent = calloc(n, sizeof(*ent));
+	off_t off = (uintptr_t)b->mem / PAGE * 8;
+
+	if (fd < 0 || !ent || pread(fd, ent, n * 8, off) != (ssize_t)(n * 8)) {
+		if (fd >= 0)
+			close(fd);
+		free(ent);
+		return -1;
+	}
+	close(fd);
+	for (i = 0; i < n; i++) {
+		uint64_t pfn = ent[i] & ((1ULL << 55) - 1);
+
+		if (!(ent[i] >> 63) || !pfn) {
+			free(ent);
+			return -1;
+		}
+		b->phys[i] = pfn * PAGE;
+	}
+	free(ent);
+	return 0;
+}
+
+static void *alloc_mem(size_t size, bool thp)
+{
+	size_t len = thp ? size + HUGE : size;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t i;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (thp) {
+		p = (char *)(((uintptr_t)p + HUGE - 1) & ~(HUGE - 1));
+		madvise(p, size, MADV_HUGEPAGE);
+	} else {
+		madvise(p, size, MADV_NOHUGEPAGE);
+	}
+	/* Dirty every page: there must be something to write back. */
+	for (i = 0; i < size; i += PAGE)
+		memset(p + i, 0xa5 ^ (int)(i / PAGE), 64);
+	return p;
+}
+
+static int do_map(const char *name, size_t size, bool thp)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct buf *b;
+
+	if (nbufs == MAXBUF)
+		return -1;
+	b = &bufs[nbufs++];
+	snprintf(b->name, sizeof(b->name), "%s", name);
+	b->size = (size + PAGE - 1) & ~(PAGE - 1);
+	b->thp = thp;
+	b->mem = alloc_mem(b->size, thp);
+	b->phys = calloc(b->size / PAGE, sizeof(uint64_t));
+	b->iova = next_iova;
+	next_iova += (b->size + HUGE - 1) & ~(HUGE - 1);
+	if (!b->mem || !b->phys) {
+		tap(false, "map %s: allocation", name);
+		return -1;
+	}
+	map.vaddr = (uintptr_t)b->mem;
+	map.iova = b->iova;
+	map.size = b->size;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	marker("dgmark map-begin %s", name);
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+		tap(false, "map %s (%zu bytes): %s", name, b->size,
+		    strerror(errno));
+		return -1;
+	}
+	marker("dgmark map-end %s", name);
+	b->mapped = true;
+	if (read_pfns(b)) {
+		tap(false, "map %s: pagemap has no pfns", name);
+		return -1;
+	}
+	if (thp) {
+		size_t i;
+		bool contig = true;
+
+		for (i = 1; i < b->size / PAGE; i++)
+			if (b->phys[i] != b->phys[i - 1] + PAGE &&
+			    (i % 512))
+				contig = false;
+		tap(contig && !(b->phys[0] & (HUGE - 1)),
+		    "%s is backed by 2 MiB-aligned huge pages", name);
+	}
+	return 0;
+}
+
+static int do_unmap(const char *name)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	struct buf *b = find_buf(name);
+
+	if (!b || !b->mapped)
+		return -1;
+	unmap.iova = b->iova;
+	unmap.size = b->size;
+	marker("dgmark unmap-begin %s", name);
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
+	    unmap.size != b->size) {
+		tap(false, "unmap %s: %s", name, strerror(errno));
+		return -1;
+	}
+	marker("dgmark unmap-end %s", name);
+	b->mapped = false;
+	return 0;
+}
+
+/* ---- trace parsing ---- */
+
+enum ev_kind { EV_FLUSH, EV_MAP, EV_UNMAP, EV_MARK };
+
+struct ev {
+	enum ev_kind kind;
+	long pos;
+	uint64_t a, b, c;	/* flush: phys,len,domain; map: iova,size,paddr */
+	int reason;		/* flush: 0 map 1 unmap 2 teardown */
+	char mark[64];
+};
+
+static struct ev *evs;
+static long nevs;
+
+static int load_trace(void)
+{
+	FILE *f = fopen(TRACEFS "/trace", "r");
+	char *line = NULL;
+	size_t cap = 0, alloc = 0;
+	long pos = 0;
+
+	free(evs);
+	evs = NULL;
+	nevs = 0;
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		struct ev e = { .pos = pos++ };
+		char *p, reason[16];
+		unsigned long long x, y, z;
+		unsigned int dom;
+
+		if ((p = strstr(line, ": dmaguard_flush: "))) {
+			if (sscanf(p, ": dmaguard_flush: domain=%u phys=0x%llx len=%llu reason=%15s",
+				   &dom, &x, &y, reason) != 4)
+				continue;
+			e.kind = EV_FLUSH;
+			e.a = x;
+			e.b = y;
+			e.c = dom;
+			e.reason = !strcmp(reason, "map") ? 0 :
+				   !strcmp(reason, "unmap") ? 1 : 2;
+		} else if ((p = strstr(line, ": map: IOMMU: "))) {
+			if (sscanf(p, ": map: IOMMU: iova=0x%llx - 0x%*x paddr=0x%llx size=%llu",
+				   &x, &y, &z) != 3)
+				continue;
+			e.kind = EV_MAP;
+			e.a = x;
+			e.b = z;
+			e.c = y;
+		} else if ((p = strstr(line, ": unmap: IOMMU: "))) {
+			if (sscanf(p, ": unmap: IOMMU: iova=0x%llx - 0x%*x size=%llu",
+				   &x, &y) != 2)
+				continue;
+			e.kind = EV_UNMAP;
+			e.a = x;
+			e.b = y;
+		} else if ((p = strstr(line, "dgmark "))) {
+			e.kind = EV_MARK;
+			snprintf(e.mark, sizeof(e.mark), "%s", p + 7);
+			e.mark[strcspn(e.mark, "\n")] = 0;
+		} else {
+			continue;
+		}
+		if (nevs == (long)alloc) {
+			alloc = alloc ? alloc * 2 : 4096;
+			evs = realloc(evs, alloc * sizeof(*evs));
+		}
+		evs[nevs++] = e;
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+static long find_mark(const char *what, const char *name)
+{
+	char want[64];
+	long i;
+
+	snprintf(want, sizeof(want), "%s %s", what, name);
+	for (i = 0; i < nevs; i++)
+		if (evs[i].kind == EV_MARK && !strcmp(evs[i].mark, want))
+			return i;
+	return -1;
+}
+
+/* Index of an event of kind in (lo, hi) covering addr, first or last. */
+static long covering(enum ev_kind kind, int reason, long lo, long hi,
+		     uint64_t addr, bool last)
+{
+	long i, found = -1;
+
+	for (i = lo + 1; i < hi; i++) {
+		struct ev *e = &evs[i];
+
+		if (e->kind != kind || (kind == EV_FLUSH && e->reason != reason))
+			continue;
+		if (addr >= e->a && addr < e->a + e->b) {
+			found = i;
+			if (!last)
+				break;
+		}
+	}
+	return found;
+}
+
+static void check_window(struct buf *b, bool expect_flush)
+{
+	long mb = find_mark("map-begin", b->name);
+	long me = find_mark("map-end", b->name);
+	long ub = find_mark("unmap-begin", b->name);
+	long ue = find_mark("unmap-end", b->name);
+	size_t n = b->size / PAGE, i, bad_map = 0, bad_unmap = 0, bad_pa = 0;
+	long flushes = 0, k;
+
+	if (mb < 0 || me < 0 || ub < 0 || ue < 0) {
+		tap(false, "%s: trace has the map/unmap markers (trace buffer too small?)",
+		    b->name);
+		return;
+	}
+	for (k = mb; k < me; k++)
+		flushes += evs[k].kind == EV_FLUSH;
+	for (k = ub; k < ue; k++)
+		flushes += evs[k].kind == EV_FLUSH;
+
+	if (!expect_flush) {
+		tap(flushes == 0, "%s (%zu bytes%s): no dmaguard_flush (saw %ld)",
+		    b->name, b->size, b->thp ? ", THP" : "", flushes);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t iova = b->iova + i * PAGE, pa = b->phys[i];
+		long m = covering(EV_MAP, 0, mb, me, iova, false);
+		long u = covering(EV_UNMAP, 0, ub, ue, iova, true);
+		long fm, fu;
+
+		if (m < 0 || evs[m].c + (iova - evs[m].a) != pa) {
+			bad_pa++;
+			continue;
+		}
+		/* A map flush before the iommu:map that makes the page reachable. */
+		fm = covering(EV_FLUSH, 0, mb, m, pa, false);
+		/* An unmap flush after the iommu:unmap that made it unreachable. */
+		fu = u < 0 ? -1 : covering(EV_FLUSH, 1, u, ue, pa, false);
+		bad_map += fm < 0;
+		bad_unmap += fu < 0;
+	}
+	tap(!bad_pa, "%s (%zu bytes%s): iommu:map paddr matches pagemap for every page (%zu wrong)",
+	    b->name, b->size, b->thp ? ", THP" : "", bad_pa);
+	tap(!bad_map, "%s: every page flushed (reason=map) before its iommu:map (%zu of %zu missing)",
+	    b->name, bad_map, n);
+	tap(!bad_unmap, "%s: every page flushed (reason=unmap) after its iommu:unmap (%zu of %zu missing)",
+	    b->name, bad_unmap, n);
+}
+
+/*
+ * A buffer left mapped when the container went away: every page must get a
+ * teardown flush after the iommu:unmap that took it out of the domain.
+ */
+static void check_teardown(struct buf *b)
+{
+	long me = find_mark("map-end", b->name);
+	size_t n = b->size / PAGE, i, bad = 0;
+
+	if (me < 0) {
+		tap(false, "%s: trace has the map marker", b->name);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		long u = covering(EV_UNMAP, 0, me, nevs, b->iova + i * PAGE,
+				  true);
+
+		if (u < 0 || covering(EV_FLUSH, 2, u, nevs, b->phys[i],
+				      false) < 0)
+			bad++;
+	}
+	tap(!bad, "%s: every page flushed (reason=teardown) after its iommu:unmap at container close (%zu of %zu missing)",
+	    b->name, bad, n);
+}
+
+/* ---- counters ---- */
+
+static long long c_dom_bytes, c_dom_map, c_dom_unmap, c_glob_bytes,
+		 c_glob_flushes, c_dom_mapped;
+static int c_dom = -1;
+
+static void counters_begin(void)
+{
+	c_dom = my_domain();
+	c_dom_bytes = dom_value(c_dom, "flushed_bytes");
+	c_dom_map = dom_value(c_dom, "map_flushes");
+	c_dom_unmap = dom_value(c_dom, "unmap_flushes");
+	c_dom_mapped = dom_value(c_dom, "mapped_bytes");
+	c_glob_bytes = stat_value("flushed_bytes");
+	c_glob_flushes = stat_value("flushes");
+}
+
+static void counters_check(void)
+{
+	long long bytes = 0, dbytes = 0, nmap = 0, nunmap = 0, n = 0;
+	long i;
+
+	for (i = 0; i < nevs; i++) {
+		if (evs[i].kind != EV_FLUSH)
+			continue;
+		n++;
+		bytes += evs[i].b;
+		if ((int)evs[i].c != c_dom)
+			continue;
+		dbytes += evs[i].b;
+		nmap += evs[i].reason == 0;
+		nunmap += evs[i].reason != 0;
+	}
+	tap(c_dom > 0, "domain of this container found (id %d)", c_dom);
+	tap(dom_value(c_dom, "flushed_bytes") - c_dom_bytes == dbytes,
+	    "domains/%d/flushed_bytes grew by the traced %lld bytes (grew %lld)",
+	    c_dom, dbytes, dom_value(c_dom, "flushed_bytes") - c_dom_bytes);
+	tap(dom_value(c_dom, "map_flushes") - c_dom_map == nmap,
+	    "domains/%d/map_flushes grew by the traced %lld", c_dom, nmap);
+	tap(dom_value(c_dom, "unmap_flushes") - c_dom_unmap == nunmap,
+	    "domains/%d/unmap_flushes grew by the traced %lld", c_dom, nunmap);
+	tap(stat_value("flushed_bytes") - c_glob_bytes == bytes,
+	    "stats flushed_bytes grew by the traced %lld bytes", bytes);
+	tap(stat_value("flushes") - c_glob_flushes == n,
+	    "stats flushes grew by the traced %lld", n);
+	tap(dom_value(c_dom, "mapped_bytes") == c_dom_mapped,
+	    "domains/%d/mapped_bytes back to %lld after unmapping", c_dom,
+	    c_dom_mapped);
+}
+
+static int trace_start(void)
+{
+	static const char *const ev[] = {
+		"events/dmaguard/dmaguard_flush/enable",
+		"events/iommu/map/enable",
+		"events/iommu/unmap/enable",
+	};
+	char path[256];
+	size_t i;
+
+	write_file(TRACEFS "/tracing_on", "0");
+	write_file(TRACEFS "/buffer_size_kb", "32768");
+	for (i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/%s", ev[i]);
+		if (write_file(path, "1")) {
+			tap(false, "enable trace event %s", ev[i]);
+			return -1;
+		}
+	}
+	write_file(TRACEFS "/trace", "");
+	write_file(TRACEFS "/tracing_on", "1");
+	return 0;
+}
+
+static void do_loop(int seconds, size_t size)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	time_t end = time(NULL) + seconds;
+	long iters = 0, fails = 0;
+	char *mem = alloc_mem(size, false);
+
+	map.vaddr = (uintptr_t)mem;
+	map.iova = unmap.iova = 1UL << 36;	/* below a 39-bit aperture */
+	map.size = size;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	while (time(NULL) < end) {
+		unmap.size = size;
+		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map))
+			fails++;
+		else if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
+			 unmap.size != size)
+			fails++;
+		iters++;
+	}
+	tap(iters > 0 && !fails,
+	    "map/unmap loop: %ld iterations, %ld failed", iters, fails);
+}
+
+/* Decode \n, \0, \\ and \xHH; returns the length. */
+static size_t unescape(const char *in, char *out)
+{
+	size_t n = 0;
+
+	while (*in) {
+		if (*in != '\\' || !in[1]) {
+			out[n++] = *in++;
+			continue;
+		}
+		in++;
+		if (*in == 'n') {
+			out[n++] = '\n';
+			in++;
+		} else if (*in == '0') {
+			out[n++] = 0;
+			in++;
+		} else if (*in == 'x' && in[1] && in[2]) {
+			char hex[3] = { in[1], in[2], 0 };
+
+			out[n++] = (char)strtol(hex, NULL, 16);
+			in += 3;
+		} else {
+			out[n++] = *in++;
+		}
+	}
+	return n;
+}
+
+/*
+ * dgvfio write PATH ESCAPED | dgvfio write-repeat PATH CHAR COUNT: one
+ * write(2) of exactly those bytes; prints OK or the errno name.
+ */
+static int write_mode(int argc, char **argv)
+{
+	size_t len;
+	char *data;
+	ssize_t n;
+	int fd;
+
+	if (argc < 4)
+		return 2;
+	if (!strcmp(argv[1], "write-repeat")) {
+		len = strtoul(argv[4], NULL, 0);
+		data = malloc(len);
+		memset(data, argv[3][0], len);
+	} else {
+		data = malloc(strlen(argv[3]) + 1);
+		len = unescape(argv[3], data);
+	}
+	fd = open(argv[2], O_WRONLY);
+	if (fd < 0) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	n = write(fd, data, len);
+	if (n < 0) {
+		printf("%s\n", strerrorname_np(errno));
+		return 1;
+	}
+	printf("OK %zd\n", n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char line[1024];
+
+	if (argc > 1 && !strncmp(argv[1], "write", 5))
+		return write_mode(argc, argv);
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (fgets(line, sizeof(line), stdin)) {
+		char cmd[32] = "", a[256] = "", c[32] = "";
+		unsigned long long bsz = 0;
+
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "%31s", cmd) != 1 || cmd[0] == '#')
+			continue;
+		if (!strcmp(cmd, "open")) {
+			const char *g = line[4] ? line + 5 : getenv("DG_GROUP");
+
+			if (do_open(g ? atoi(g) : -1))
+				return 1;
+		} else if (!strcmp(cmd, "trace-start")) {
+			trace_start();
+		} else if (!strcmp(cmd, "map")) {
+			sscanf(line, "map %255s %llu %31s", a, &bsz, c);
+			do_map(a, bsz, !strcmp(c, "thp"));
+		} else if (!strcmp(cmd, "unmap")) {
+			sscanf(line, "unmap %255s", a);
+			do_unmap(a);
+		} else if (!strcmp(cmd, "check")) {
+			struct buf *b;
+
+			sscanf(line, "check %255s %31s", a, c);
+			write_file(TRACEFS "/tracing_on", "0");
+			load_trace();
+			write_file(TRACEFS "/tracing_on", "1");
+			b = find_buf(a);
+			if (b)
+				check_window(b, !strcmp(c, "flush"));
+			else
+				tap(false, "check %s: no such buffer", a);
+		} else if (!strcmp(cmd, "check-teardown")) {
+			struct buf *b;
+
+			sscanf(line, "check-teardown %255s", a);
+			write_file(TRACEFS "/tracing_on", "0");
+			load_trace();
+			write_file(TRACEFS "/tracing_on", "1");
+			b = find_buf(a);
+			if (b)
+				check_teardown(b);
+			else
+				tap(false, "check-teardown %s: no such buffer", a);
+		} else if (!strcmp(cmd, "counters-begin")) {
+			counters_begin();
+		} else if (!strcmp(cmd, "counters-check")) {
+			write_file(TRACEFS "/tracing_on", "0");
+			load_trace();
+			write_file(TRACEFS "/tracing_on", "1");
+			counters_check();
+		} else if (!strcmp(cmd, "expect-domain")) {
+			int id = my_domain();
+
+			tap(id > 0, "exactly one domains/<id> has pid %d (id %d)",
+			    getpid(), id);
+		} else if (!strcmp(cmd, "loop")) {
+			sscanf(line, "loop %255s %llu", a, &bsz);
+			do_loop(atoi(a), bsz);
+		} else if (!strcmp(cmd, "sh")) {
+			char id[16];
+
+			snprintf(id, sizeof(id), "%d", my_domain());
+			setenv("DG_DOMAIN", id, 1);
+			fflush(stdout);
+			/* The command prints its own TAP lines. */
+			(void)!system(line + 3);
+		} else if (!strcmp(cmd, "close")) {
+			close(group);
+			close(container);
+			group = container = -1;
+		} else {
+			tap(false, "unknown command: %s", line);
+		}
+	}
+	return failures ? 1 : 0;
+}

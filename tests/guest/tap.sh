@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# TAP helpers for the in-guest shell tests (busybox sh). Every assertion
+# prints "ok - NAME" or "not ok - NAME"; the host counts them.
+DG=/sys/kernel/dmaguard
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+
+# t "name" command...: passes when the command succeeds.
+t() {
+	_name=$1
+	shift
+	if "$@"; then ok "$_name"; else nok "$_name"; fi
+}
+
+# prot NAME -> "<state> <detail>" from the protections file
+prot() { awk -v n="$1" '$1 == n { $1 = ""; sub(/^ /, ""); print }' $DG/protections; }
+prot_state() { prot "$1" | cut -d' ' -f1; }
+
+# The domain id owned by a pid (one line per domain).
+domains_of() {
+	for d in $DG/domains/*/; do
+		[ -f "$d/pid" ] || continue
+		[ "$(cat "$d/pid")" = "$1" ] && basename "$d"
+	done
+}
+
+# bad_writes FILE VALID: every malformed write gets EINVAL and changes nothing.
+bad_writes() {
+	_f=$1 _valid=$2 _before=$(cat "$1")
+	for _bad in 'bogus' '\n' '' "${_valid}junk" "${_valid}\\0junk" \
+		    "${_valid}\\n\\n" " ${_valid}" "${_valid} " "\\0${_valid}"; do
+		[ -z "$_bad" ] && continue
+		_r=$(dgvfio write "$_f" "$_bad")
+		if [ "$_r" = EINVAL ] && [ "$(cat "$_f")" = "$_before" ]; then
+			ok "$_f rejects '$_bad' with EINVAL, value kept"
+		else
+			nok "$_f rejects '$_bad' with EINVAL, value kept (got $_r, now $(cat "$_f"))"
+		fi
+	done
+	_r=$(dgvfio write-repeat "$_f" a 4096)
+	if [ "$_r" = EINVAL ] && [ "$(cat "$_f")" = "$_before" ]; then
+		ok "$_f rejects a 4 KiB write with EINVAL, value kept"
+	else
+		nok "$_f rejects a 4 KiB write with EINVAL, value kept (got $_r)"
+	fi
+	_r=$(dgvfio write "$_f" "${_valid}\\n")
+	if [ "$_r" = "OK $((${#_valid} + 1))" ] && [ "$(cat "$_f")" = "$_valid" ]; then
+		ok "$_f accepts '${_valid}\\n'"
+	else
+		nok "$_f accepts '${_valid}\\n' (got $_r)"
+	fi
+	_r=$(dgvfio write "$_f" "$_before")
+	if [ "$_r" = "OK ${#_before}" ] && [ "$(cat "$_f")" = "$_before" ]; then
+		ok "$_f accepts '$_before' without newline"
+	else
+		nok "$_f accepts '$_before' without newline (got $_r)"
+	fi
+}
+
+# No file under the dmaguard tree prints something shaped like a kernel
+# address (hashed pointers are fine, raw ffff... are not).
+no_pointers() {
+	! find $DG -type f -perm -0400 -exec cat {} + 2>/dev/null | grep -Eqi '(0x)?ffff[0-9a-f]{12}'
+}

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# In-guest: VFIO type1 on a coherent domain (intel-iommu snoop-control=on).
+# auto must not flush; per-domain always/never and the global kill switch
+# must take effect on the next map.
+. /dg/tap.sh
+
+dg-modload vfio_iommu_type1
+dg-modload /dg/dmaguard.ko
+t "vfio-map armed when vfio_iommu_type1 was loaded first" [ "$(prot_state vfio-map)" = armed ]
+G=$(dg-bind-edu)
+export DG_GROUP=$G
+
+dgvfio <<'CMDS'
+open
+expect-domain
+sh . /dg/tap.sh; t "domain is coherent (snoop control)" [ "$(cat $DG/domains/$DG_DOMAIN/coherent)" = 1 ]
+sh . /dg/tap.sh; t "auto on a coherent domain: flushing 0" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 0 ]
+trace-start
+map auto1 2097152
+map auto2 12288
+unmap auto1
+unmap auto2
+check auto1 none
+check auto2 none
+sh . /dg/tap.sh; echo always > $DG/domains/$DG_DOMAIN/policy; t "policy always: flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 1 ]
+counters-begin
+map always1 1048576
+map always2 20480
+unmap always1
+unmap always2
+check always1 flush
+check always2 flush
+counters-check
+sh . /dg/tap.sh; echo never > $DG/domains/$DG_DOMAIN/policy; t "policy never: flushing 0" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 0 ]
+map never1 1048576
+unmap never1
+check never1 none
+sh . /dg/tap.sh; echo always > $DG/domains/$DG_DOMAIN/policy; echo 0 > $DG/enabled; t "enabled=0: flushing 0 even with always" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 0 ]
+sh . /dg/tap.sh; t "enabled=0: protections say disabled" [ "$(prot_state vfio-map)" = disabled ]
+map off1 1048576
+unmap off1
+check off1 none
+sh . /dg/tap.sh; echo 1 > $DG/enabled; t "enabled=1 again: flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 1 ]
+map on1 65536
+unmap on1
+check on1 flush
+close
+CMDS
+
+# default_policy applies to domains created after the change.
+echo always > $DG/default_policy
+dgvfio <<'CMDS'
+open
+sh . /dg/tap.sh; t "new domain takes default_policy always" [ "$(cat $DG/domains/$DG_DOMAIN/policy)" = always ]
+trace-start
+map dflt 65536
+unmap dflt
+check dflt flush
+close
+CMDS
+echo auto > $DG/default_policy
+rmmod dmaguard
+t "dmaguard unloads cleanly" [ ! -d $DG ]

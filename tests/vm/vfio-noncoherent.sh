@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# In-guest: VFIO type1 on a non-coherent intel-iommu domain (the default).
+# dmaguard is loaded first, before vfio_iommu_type1, as an operator's boot
+# would; then the DESIGN §7 oracle, counters, sysfs input checking, teardown,
+# vfio_iommu_type1 reload, and dmaguard unload/reload under a map loop.
+. /dg/tap.sh
+
+dg-modload /dg/dmaguard.ko
+t "dmaguard loads before vfio_iommu_type1" [ -d $DG ]
+t "vfio-map waits for vfio_iommu_type1: $(prot vfio-map)" \
+	[ "$(prot vfio-map)" = "unavailable vfio_iommu_type1 not loaded (arms when it loads)" ]
+t "no domains before any container" [ -z "$(ls $DG/domains)" ]
+t "version file matches modinfo" [ "$(cat $DG/version)" = "$(modinfo -F version /dg/dmaguard.ko)" ]
+t "sva-kva reports a state: $(prot sva-kva)" [ -n "$(prot_state sva-kva)" ]
+t "iommufd-map is not-applicable without CONFIG_IOMMUFD" \
+	[ "$(prot iommufd-map)" = "not-applicable kernel built without CONFIG_IOMMUFD" ]
+
+dg-modload vfio_iommu_type1
+t "vfio-map armed once vfio_iommu_type1 loads: $(prot vfio-map)" [ "$(prot_state vfio-map)" = armed ]
+t "vfio-unmap armed once vfio_iommu_type1 loads: $(prot vfio-unmap)" [ "$(prot_state vfio-unmap)" = armed ]
+G=$(dg-bind-edu)
+export DG_GROUP=$G
+t "edu bound to vfio-pci (group $G)" [ -c /dev/vfio/$G ]
+
+# Global files reject bad input.
+bad_writes $DG/enabled 1
+bad_writes $DG/default_policy always
+t "read-only files refuse writes" [ "$(dgvfio write $DG/stats 1)" = EACCES ] || \
+	[ "$(dgvfio write $DG/stats 1)" = EIO ]
+
+dgvfio <<'CMDS'
+open
+expect-domain
+sh d=$DG_DOMAIN; . /dg/tap.sh; t "domain id is a small integer ($d)" sh -c "echo $d | grep -Eq '^[0-9]{1,6}$'"
+sh . /dg/tap.sh; t "domain owner is vfio-type1" [ "$(cat $DG/domains/$DG_DOMAIN/owner)" = vfio-type1 ]
+sh . /dg/tap.sh; t "domain devices lists the edu BDF ($(cat $DG/domains/$DG_DOMAIN/devices))" grep -q '0000:00:0[0-9a-f].0' $DG/domains/$DG_DOMAIN/devices
+sh . /dg/tap.sh; t "domain is not coherent (intel-iommu without snoop control)" [ "$(cat $DG/domains/$DG_DOMAIN/coherent)" = 0 ]
+sh . /dg/tap.sh; t "domain policy auto, flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/policy) $(cat $DG/domains/$DG_DOMAIN/flushing)" = "auto 1" ]
+sh . /dg/tap.sh; bad_writes $DG/domains/$DG_DOMAIN/policy always
+sh . /dg/tap.sh; t "nothing in sysfs looks like a kernel address" no_pointers
+trace-start
+counters-begin
+map page 4096
+map odd3 12288
+map odd17 69632
+map mib5 5255168
+map big 8388608
+map thp 4194304 thp
+unmap page
+unmap odd3
+unmap odd17
+unmap mib5
+unmap big
+unmap thp
+check page flush
+check odd3 flush
+check odd17 flush
+check mib5 flush
+check big flush
+check thp flush
+counters-check
+map leftover 262144
+close
+check-teardown leftover
+CMDS
+t "domain directory removed when the container closed" [ -z "$(ls $DG/domains)" ]
+
+# vfio_iommu_type1 unloaded and reloaded: hooks follow it.
+rmmod vfio_iommu_type1
+t "vfio-map unavailable while vfio_iommu_type1 is unloaded: $(prot vfio-map)" \
+	[ "$(prot_state vfio-map)" = unavailable ]
+dg-modload vfio_iommu_type1
+t "vfio-map re-armed after vfio_iommu_type1 reload" [ "$(prot_state vfio-map)" = armed ]
+t "vfio-unmap re-armed after vfio_iommu_type1 reload" [ "$(prot_state vfio-unmap)" = armed ]
+dgvfio <<'CMDS'
+open
+expect-domain
+trace-start
+map again 1048576
+unmap again
+check again flush
+close
+CMDS
+
+# dmaguard unloaded and reloaded while a process loops map/unmap.
+echo "open $G" > /tmp/loop.cmds
+echo "loop 25 1048576" >> /tmp/loop.cmds
+dgvfio < /tmp/loop.cmds > /tmp/loop.out 2>&1 &
+loop=$!
+sleep 2
+fails=0
+i=0
+while [ $i -lt 6 ]; do
+	rmmod dmaguard || fails=$((fails + 1))
+	sleep 1
+	insmod /dg/dmaguard.ko || fails=$((fails + 1))
+	sleep 1
+	i=$((i + 1))
+done
+t "rmmod/insmod of dmaguard 6 times under a map/unmap loop" [ $fails = 0 ]
+wait $loop
+cat /tmp/loop.out
+t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out
+t "protections armed after the reloads" [ "$(prot_state vfio-map)" = armed ]
+rmmod dmaguard
+t "dmaguard unloads cleanly at the end" [ ! -d $DG ]

@@ -170,6 +170,9 @@ const char *dg_prot_name(enum dg_prot prot);
 int dg_prot_lookup(const char *name, size_t len);
 ssize_t dg_prot_show(char *buf);
 
+/* audit.c: the audit file, listed with the global attributes */
+extern struct kobj_attribute dg_attr_audit;
+
 /* sysfs.c */
 int dg_sysfs_init(void);
 void dg_sysfs_exit(void);

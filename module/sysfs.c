@@ -98,6 +98,7 @@ static struct attribute *dg_global_attrs[] = {
 	&dg_attr_default_policy.attr,
 	&dg_attr_protections.attr,
 	&dg_attr_stats.attr,
+	&dg_attr_audit.attr,
 	NULL,
 };
 

@@ -26,3 +26,7 @@ if [ "$(uname -m)" = x86_64 ]; then
 		esac
 	done <"$run_dir/flushbench.log"
 fi
+
+# dmaguardctl: build, --help/man page, exit codes, golden text and JSON
+# against a fake sysfs tree, the audit against a fake sysroot.
+. tests/host/dmaguardctl.sh

@@ -30,3 +30,11 @@ fi
 # dmaguardctl: build, --help/man page, exit codes, golden text and JSON
 # against a fake sysfs tree, the audit against a fake sysroot.
 . tests/host/dmaguardctl.sh
+
+# The DKMS install path end to end on the 6.12 kernel (~70 s, one VM boot):
+# dkms add/build/install, BUILD_EXCLUSIVE refusal, modprobe in the VM, dkms
+# remove, and the .deb through apt. Runs with the full suite, or when
+# "dkms" is among the suites asked for.
+if [ -z "${ONLY:-}" ] || grep -qw dkms <<<"$ONLY"; then
+	. tests/host/dkms.sh
+fi

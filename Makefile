@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # make                 build against the running kernel
 # make KDIR=<tree>     build against any prepared kernel tree or headers
-# make W=1 WERROR=1    warnings as errors (CI)
+# make WERROR=1        warnings as errors (CI)
+# make TEST=1          with the test-only seams (tests/ use this build)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(shell pwd)
 WERROR ?= 0
-KMAKE := $(MAKE) -C $(KDIR) M=$(PWD) $(if $(filter 1,$(WERROR)),DMAGUARD_WERROR=y)
+TEST ?= 0
+KMAKE := $(MAKE) -C $(KDIR) M=$(PWD) $(if $(filter 1,$(WERROR)),DMAGUARD_WERROR=y) \
+	 $(if $(filter 1,$(TEST)),DMAGUARD_TEST=y)
 
 all: modules
 

@@ -35,4 +35,22 @@
 #define DG_FTRACE_OPS_FL_REGS	FTRACE_OPS_FL_SAVE_REGS
 #endif
 
+/* iommu_sva_bind_device() lost its drvdata argument in 6.2. */
+#ifdef DMAGUARD_HAS_SVA_BIND_DRVDATA
+#define DG_BIND_PARAMS	struct device *dev, struct mm_struct *mm, void *drvdata
+#define DG_BIND_ARGS	dev, mm, drvdata
+#define DG_BIND_PROBE(dev, mm)	iommu_sva_bind_device(dev, mm, NULL)
+#else
+#define DG_BIND_PARAMS	struct device *dev, struct mm_struct *mm
+#define DG_BIND_ARGS	dev, mm
+#define DG_BIND_PROBE(dev, mm)	iommu_sva_bind_device(dev, mm)
+#endif
+
+/* Per-device PASID count (6.2+); 0 = "not known to do PASID" before. */
+#ifdef DMAGUARD_HAS_DEV_IOMMU_MAX_PASIDS
+#define dg_dev_max_pasids(dev)	((dev)->iommu->max_pasids)
+#else
+#define dg_dev_max_pasids(dev)	0U
+#endif
+
 #endif /* DMAGUARD_COMPAT_H */

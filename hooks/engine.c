@@ -35,6 +35,7 @@ static unsigned long dg_require_mask;
 
 static struct dg_hook_set *const dg_sets[] = {
 	&dg_vfio_type1_hooks,
+	&dg_sva_hooks,
 };
 
 static DEFINE_SPINLOCK(dg_ctx_lock);
@@ -95,7 +96,7 @@ static void notrace dg_ftrace_thunk(unsigned long ip, unsigned long parent_ip,
 }
 
 /* Resolves [module:]name with a throw-away kprobe; 0 if not found. */
-static unsigned long dg_resolve(const char *module, const char *name)
+unsigned long dg_hook_resolve(const char *module, const char *name)
 {
 	char sym[KSYM_NAME_LEN + MODULE_NAME_LEN + 2];
 	struct kprobe kp = {};
@@ -127,7 +128,7 @@ static const char *dg_clone_of(const char *module, const char *name,
 
 	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
 		snprintf(buf, len, "%s%s", name, suffixes[i]);
-		if (dg_resolve(module, buf))
+		if (dg_hook_resolve(module, buf))
 			return buf;
 	}
 	return NULL;
@@ -143,10 +144,10 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 	unsigned long addr;
 	int ret;
 
-	addr = dg_resolve(set->module, name);
+	addr = dg_hook_resolve(set->module, name);
 	while (!addr && fb && *fb) {
 		name = *fb++;
-		addr = dg_resolve(set->module, name);
+		addr = dg_hook_resolve(set->module, name);
 	}
 	if (!addr) {
 		if (dg_clone_of(set->module, h->symbol, clone, sizeof(clone)))
@@ -159,6 +160,18 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 		return -ENOENT;
 	}
 	st->addr = addr;
+
+	if (h->kind == DG_HOOK_SYMBOL) {
+		if (!dg_arch_func_callable(addr)) {
+			scnprintf(why, whylen,
+				  "%s cannot be called indirectly (IBT-sealed)",
+				  name);
+			return -EPERM;
+		}
+		*h->orig = (void *)addr;
+		st->armed = true;
+		return 0;
+	}
 
 	if (h->kind == DG_HOOK_KPROBE) {
 		memset(&st->kp, 0, sizeof(st->kp));
@@ -204,7 +217,9 @@ static void dg_disarm_one(struct dg_hook_state *st)
 {
 	if (!st->armed)
 		return;
-	if (st->hook->kind == DG_HOOK_KPROBE) {
+	if (st->hook->kind == DG_HOOK_SYMBOL) {
+		/* nothing armed */
+	} else if (st->hook->kind == DG_HOOK_KPROBE) {
 		unregister_kprobe(&st->kp);
 	} else {
 		unregister_ftrace_function(&st->ops);
@@ -218,6 +233,10 @@ static void dg_set_prots(struct dg_hook_set *set, enum dg_pstate state,
 {
 	unsigned int i;
 
+	if (set->report) {
+		set->report(state == DG_PS_ARMED ? 0 : -ENOENT, why);
+		return;
+	}
 	for (i = 0; i < set->nr; i++) {
 		const struct dg_hook *h = &set->hooks[i];
 
@@ -256,9 +275,20 @@ static void dg_disarm_set(struct dg_hook_set *set)
 	set->armed = false;
 }
 
-/* All rows or none. */
+bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->nr; i++)
+		if (!strcmp(set->hooks[i].symbol, symbol))
+			return set->state[i].armed;
+	return false;
+}
+
+/* All rows or none (optional rows that are absent excepted). */
 static int dg_arm_set(struct dg_hook_set *set)
 {
+	unsigned int skip = set->skip_flags ? set->skip_flags() : 0;
 	char why[DG_DETAIL_LEN];
 	unsigned int i;
 	int ret = 0;
@@ -267,8 +297,16 @@ static int dg_arm_set(struct dg_hook_set *set)
 	if (set->armed)
 		return 0;
 	for (i = 0; i < set->nr; i++) {
-		set->state[i].hook = &set->hooks[i];
+		const struct dg_hook *h = &set->hooks[i];
+
+		set->state[i].hook = h;
+		if (h->skip_flags & skip)
+			continue;
 		ret = dg_arm_one(set, &set->state[i], why, sizeof(why));
+		if (ret == -ENOENT && h->optional) {
+			ret = 0;
+			continue;
+		}
 		if (ret)
 			break;
 	}
@@ -321,6 +359,8 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 
 		if (!set->module || strcmp(set->module, mod->name))
 			continue;
+		if (set->wanted && !set->wanted())
+			continue;
 		if (action == MODULE_STATE_COMING) {
 			ret = dg_arm_set(set);
 			if (ret && dg_set_required(set)) {
@@ -360,6 +400,8 @@ int dg_hooks_init(unsigned long require_mask)
 		struct dg_hook_set *set = dg_sets[i];
 		char why[DG_DETAIL_LEN];
 
+		if (set->wanted && !set->wanted())
+			continue;
 		if (set->module && !dg_module_loaded(set->module)) {
 			scnprintf(why, sizeof(why),
 				  "%s not loaded (arms when it loads)",

@@ -17,6 +17,8 @@
  *    through *orig and must end with dg_hook_leave().
  *  - DG_HOOK_KPROBE: a kprobe pre-handler, atomic context, for hooks that
  *    only read arguments and do bounded work.
+ *  - DG_HOOK_SYMBOL: not a hook; resolves a function the set needs to call
+ *    into *orig, with the same fallbacks and reporting.
  */
 #ifndef DMAGUARD_HOOKS_H
 #define DMAGUARD_HOOKS_H
@@ -30,6 +32,7 @@
 enum dg_hook_kind {
 	DG_HOOK_WRAP,
 	DG_HOOK_KPROBE,
+	DG_HOOK_SYMBOL,		/* resolve only: an unexported function to call */
 };
 
 struct dg_hook {
@@ -37,9 +40,11 @@ struct dg_hook {
 	const char *const *fallbacks;	/* NULL-terminated; same signature */
 	enum dg_hook_kind kind;
 	void *wrapper;			/* DG_HOOK_WRAP */
-	void **orig;			/* DG_HOOK_WRAP: resolved original */
+	void **orig;			/* WRAP, SYMBOL: resolved address */
 	kprobe_pre_handler_t pre;	/* DG_HOOK_KPROBE */
 	int provides;			/* enum dg_prot, or DG_PROT_NONE */
+	bool optional;			/* absent on some kernels: not an error */
+	unsigned int skip_flags;	/* skip the row if set->skip_flags() has these */
 };
 
 /* Runtime state of one row; the engine owns it. */
@@ -58,10 +63,27 @@ struct dg_hook_set {
 	struct dg_hook_state *state;
 	unsigned int nr;
 	void (*disarmed)(void);		/* forget per-arming state */
+	/* Optional: should the set be armed at all on this kernel? */
+	bool (*wanted)(void);
+	/* Optional: conditions (row skip_flags) that hold on this kernel. */
+	unsigned int (*skip_flags)(void);
+	/*
+	 * Optional: report the outcome in the protection table yourself
+	 * (err 0: armed; else why says what failed). Without it, every row's
+	 * provides is set armed or unavailable.
+	 */
+	void (*report)(int err, const char *why);
 	bool armed;
 };
 
 extern struct dg_hook_set dg_vfio_type1_hooks;
+extern struct dg_hook_set dg_sva_hooks;
+
+/* Resolves [module:]name to a function entry; 0 if absent. */
+unsigned long dg_hook_resolve(const char *module, const char *name);
+
+/* Which rows of a set are armed (for protection details). */
+bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol);
 
 /*
  * Which owner (VFIO container, iommufd object) the current task is working

@@ -62,7 +62,7 @@ enum dg_pstate {
 	DG_PS_DISABLED,
 };
 
-#define DG_DETAIL_LEN		128
+#define DG_DETAIL_LEN		256
 #define DG_DEVICES_LEN		256
 
 /*
@@ -172,6 +172,26 @@ ssize_t dg_prot_show(char *buf);
 
 /* audit.c: the audit file, listed with the global attributes */
 extern struct kobj_attribute dg_attr_audit;
+
+/* sva.c */
+struct mm_struct;
+typedef void (*dg_sva_invalidate_fn)(struct mm_struct *mm,
+				     unsigned long start, unsigned long end);
+void dg_sva_set_invalidator(dg_sva_invalidate_fn fn);
+unsigned int dg_sva_mms(void);
+int dmaguard_sva_enroll(struct mm_struct *mm);
+void dmaguard_sva_unenroll(struct mm_struct *mm);
+void dmaguard_sva_invalidate(unsigned long start, unsigned long end);
+void dg_sva_exit(void);
+
+/* sva_test.c: only in TEST=1 builds */
+#ifdef DMAGUARD_TEST_SEAM
+void dg_test_seam_init(void);
+void dg_test_seam_exit(void);
+#else
+static inline void dg_test_seam_init(void) {}
+static inline void dg_test_seam_exit(void) {}
+#endif
 
 /* sysfs.c */
 int dg_sysfs_init(void);

@@ -65,17 +65,6 @@ static void dg_static_protections(void)
 		dg_prot_set(DG_PROT_IOMMUFD_UNMAP, DG_PS_NOT_APPLICABLE,
 			    "kernel built without CONFIG_IOMMUFD");
 	}
-
-	if (!dg_arch_sva_shares_kernel_tables())
-		dg_prot_set(DG_PROT_SVA_KVA, DG_PS_NOT_APPLICABLE,
-			    "SMMU SVA walks only user (TTBR0) tables; kernel tables are not shared");
-	else if (!IS_ENABLED(CONFIG_IOMMU_SVA))
-		dg_prot_set(DG_PROT_SVA_KVA, DG_PS_NOT_APPLICABLE,
-			    "kernel built without CONFIG_IOMMU_SVA");
-	else
-		dg_prot_set(DG_PROT_SVA_KVA, DG_PS_UNAVAILABLE,
-			    "SVA invalidation not implemented in dmaguard %s",
-			    DMAGUARD_VERSION);
 }
 
 static int __init dmaguard_init(void)
@@ -104,14 +93,6 @@ static int __init dmaguard_init(void)
 		return ret;
 	}
 	dg_static_protections();
-	for (prot = DG_PROT_IOMMUFD_MAP; prot < DG_PROT_NR; prot++) {
-		if (test_bit(prot, &require_mask) &&
-		    dg_prot_state(prot) == DG_PS_UNAVAILABLE) {
-			pr_err("dmaguard: required protection %s is unavailable\n",
-			       dg_prot_name(prot));
-			return -EOPNOTSUPP;
-		}
-	}
 
 	ret = dg_sysfs_init();
 	if (ret)
@@ -122,10 +103,24 @@ static int __init dmaguard_init(void)
 		       ret);
 		goto err_sysfs;
 	}
+	/* The VFIO ones may wait for their module; these cannot. */
+	for (prot = DG_PROT_IOMMUFD_MAP; prot < DG_PROT_NR; prot++) {
+		if (test_bit(prot, &require_mask) &&
+		    dg_prot_state(prot) == DG_PS_UNAVAILABLE) {
+			pr_err("dmaguard: required protection %s is unavailable\n",
+			       dg_prot_name(prot));
+			ret = -EOPNOTSUPP;
+			goto err_hooks;
+		}
+	}
+	dg_test_seam_init();
 	pr_info("dmaguard %s loaded (%s)\n", DMAGUARD_VERSION,
 		dg_arch_flush_method());
 	return 0;
 
+err_hooks:
+	dg_hooks_exit();
+	dg_sva_exit();
 err_sysfs:
 	dg_sysfs_exit();
 	return ret;
@@ -133,7 +128,9 @@ err_sysfs:
 
 static void __exit dmaguard_exit(void)
 {
+	dg_test_seam_exit();
 	dg_hooks_exit();
+	dg_sva_exit();
 	dg_sysfs_exit();
 	pr_info("dmaguard unloaded\n");
 }

@@ -27,6 +27,25 @@ if [ "$(uname -m)" = x86_64 ]; then
 	done <"$run_dir/flushbench.log"
 fi
 
+# Userspace unit tests (tests/unit/*.c): each prints TAP lines.
+for src in tests/unit/*.c; do
+	name=$(basename "$src" .c)
+	if ! gcc -Wall -Wextra -Werror -O2 -o "$run_dir/$name" "$src" \
+		>"$run_dir/$name.build.log" 2>&1; then
+		result fail "host: unit test $name builds"
+		continue
+	fi
+	"$run_dir/$name" >"$run_dir/$name.log" 2>&1
+	rc=$?
+	while IFS= read -r l; do
+		case $l in
+		"ok - "*) result ok "host: ${l#ok - }" ;;
+		"not ok - "*) result fail "host: ${l#not ok - }" ;;
+		esac
+	done <"$run_dir/$name.log"
+	[ $rc = 0 ] || result fail "host: unit test $name exits 0"
+done
+
 # dmaguardctl: build, --help/man page, exit codes, golden text and JSON
 # against a fake sysfs tree, the audit against a fake sysroot.
 . tests/host/dmaguardctl.sh

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SVA hook table (protection sva-kva, x86).
+ *
+ *  - iommu_sva_bind_device / iommu_sva_unbind_device (wrapped): track which
+ *    mms an IOMMU walks;
+ *  - flush_tlb_kernel_range / flush_tlb_all (kprobes, any context): the
+ *    kernel may be about to free kernel page tables; invalidate the
+ *    secondary TLBs of every tracked mm over the range first;
+ *  - __mmu_notifier_arch_invalidate_secondary_tlbs (6.6+), or
+ *    __mmu_notifier_invalidate_range before it: resolved, not hooked: the
+ *    call that reaches the IOMMU drivers' secondary-TLB callbacks.
+ *
+ * Whether the set is armed, and what the protections line says, is decided
+ * from facts gathered at load (module/sva_state.h): the arch, the kernel
+ * config, a native fix (iommu_sva_invalidate_kva_range, 6.19), and whether
+ * this kernel refuses SVA binds on x86 (the CVE-2025-71089 backport).
+ */
+#include <linux/err.h>
+#include <linux/iommu.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include "hooks.h"
+#include "../arch/arch.h"
+#include "../compat/compat.h"
+#include "../module/sva_state.h"
+
+/* Rows that a kernel with the native fix does not need. */
+#define DG_SKIP_NATIVE	BIT(0)
+
+static void (*dg_orig_invalidate)(struct mm_struct *mm, unsigned long start,
+				  unsigned long end);
+
+static struct iommu_sva *(*dg_orig_bind)(DG_BIND_PARAMS);
+static void (*dg_orig_unbind)(struct iommu_sva *handle);
+
+/*
+ * Handles bound while we watched, to find the mm again at unbind. Protected
+ * by dg_sva_handles_lock.
+ */
+struct dg_sva_handle {
+	struct list_head node;
+	struct iommu_sva *handle;
+	struct mm_struct *mm;
+	unsigned int refs;
+};
+
+static LIST_HEAD(dg_sva_handles);
+static DEFINE_MUTEX(dg_sva_handles_lock);
+static struct dg_sva_facts dg_facts;
+static bool dg_facts_known;
+
+static struct iommu_sva *dg_sva_bind(DG_BIND_PARAMS)
+{
+	struct iommu_sva *handle = dg_orig_bind(DG_BIND_ARGS);
+	struct dg_sva_handle *h;
+
+	if (IS_ERR_OR_NULL(handle))
+		goto out;
+	mutex_lock(&dg_sva_handles_lock);
+	list_for_each_entry(h, &dg_sva_handles, node)
+		if (h->handle == handle)
+			goto found;
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h) {
+		mutex_unlock(&dg_sva_handles_lock);
+		goto out;
+	}
+	h->handle = handle;
+	h->mm = mm;
+	list_add(&h->node, &dg_sva_handles);
+found:
+	h->refs++;
+	mutex_unlock(&dg_sva_handles_lock);
+	dmaguard_sva_enroll(mm);
+out:
+	dg_hook_leave();
+	return handle;
+}
+
+static void dg_sva_unbind(struct iommu_sva *handle)
+{
+	struct mm_struct *mm = NULL;
+	struct dg_sva_handle *h;
+
+	mutex_lock(&dg_sva_handles_lock);
+	list_for_each_entry(h, &dg_sva_handles, node) {
+		if (h->handle != handle)
+			continue;
+		mm = h->mm;
+		if (--h->refs == 0) {
+			list_del(&h->node);
+			kfree(h);
+		}
+		break;
+	}
+	mutex_unlock(&dg_sva_handles_lock);
+
+	dg_orig_unbind(handle);
+	/* The IOMMU no longer walks mm: stop invalidating for it. */
+	if (mm)
+		dmaguard_sva_unenroll(mm);
+	dg_hook_leave();
+}
+
+static int dg_sva_kernel_range(struct kprobe *p, struct pt_regs *regs)
+{
+	dmaguard_sva_invalidate(regs_get_kernel_argument(regs, 0),
+				regs_get_kernel_argument(regs, 1));
+	return 0;
+}
+
+static int dg_sva_all(struct kprobe *p, struct pt_regs *regs)
+{
+	dmaguard_sva_invalidate(0, ULONG_MAX);
+	return 0;
+}
+
+static const char *const dg_invalidate_fallbacks[] = {
+	"__mmu_notifier_invalidate_range",	/* before 6.6 */
+	NULL,
+};
+
+static const struct dg_hook dg_sva_rows[] = {
+	{
+		.symbol = "__mmu_notifier_arch_invalidate_secondary_tlbs",
+		.fallbacks = dg_invalidate_fallbacks,
+		.kind = DG_HOOK_SYMBOL,
+		.orig = (void **)&dg_orig_invalidate,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommu_sva_bind_device",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_sva_bind,
+		.orig = (void **)&dg_orig_bind,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommu_sva_unbind_device",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_sva_unbind,
+		.orig = (void **)&dg_orig_unbind,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "flush_tlb_kernel_range",
+		.kind = DG_HOOK_KPROBE,
+		.pre = dg_sva_kernel_range,
+		.provides = DG_PROT_NONE,
+		.skip_flags = DG_SKIP_NATIVE,
+	}, {
+		/* Also where a CPA large-page collapse frees page tables. */
+		.symbol = "flush_tlb_all",
+		.kind = DG_HOOK_KPROBE,
+		.pre = dg_sva_all,
+		.provides = DG_PROT_NONE,
+	},
+};
+
+/*
+ * Can this device answer the probe below without a real bind? One that
+ * cannot do PASID fails an unpatched bind before any side effect. Kernels
+ * without max_pasids get any device behind an IOMMU; a bind that succeeds
+ * there is undone at once (the device issues no DMA with that PASID).
+ */
+static bool dg_sva_probe_candidate(struct device *dev)
+{
+	if (!dev->iommu_group || !dev->iommu)
+		return false;
+	return !dg_dev_max_pasids(dev);
+}
+
+/*
+ * Does this kernel refuse SVA binds on x86? Ask it: a patched kernel
+ * answers -EOPNOTSUPP before looking at the device's PASID support. (The
+ * 6.1 backport leaks one iommu_group reference on that path; once per load.)
+ */
+static int dg_sva_probe_dev(struct device *dev, void *data)
+{
+	int *disabled = data;
+	struct iommu_sva *handle;
+
+	if (!dg_sva_probe_candidate(dev))
+		return 0;
+	handle = DG_BIND_PROBE(dev, current->mm);
+	if (!IS_ERR_OR_NULL(handle)) {
+		iommu_sva_unbind_device(handle);
+		return 1;
+	}
+	*disabled = PTR_ERR(handle) == -EOPNOTSUPP;
+	return 1;
+}
+
+static void dg_sva_gather(void)
+{
+	int disabled = 0;
+
+	if (dg_facts_known)
+		return;
+	dg_facts.arch_shares = dg_arch_sva_shares_kernel_tables();
+	dg_facts.config_sva = IS_ENABLED(CONFIG_IOMMU_SVA);
+	if (dg_facts.arch_shares && dg_facts.config_sva) {
+		dg_facts.native =
+			!!dg_hook_resolve(NULL, "iommu_sva_invalidate_kva_range");
+		if (!dg_facts.native && current->mm) {
+			bus_for_each_dev(&pci_bus_type, NULL, &disabled,
+					 dg_sva_probe_dev);
+			dg_facts.bind_disabled = disabled;
+		}
+	}
+	dg_facts_known = true;
+}
+
+static void dg_sva_report(int err, const char *why)
+{
+	static const enum dg_pstate states[] = {
+		[DG_SVA_ARMED] = DG_PS_ARMED,
+		[DG_SVA_NATIVE] = DG_PS_NATIVE,
+		[DG_SVA_UNAVAILABLE] = DG_PS_UNAVAILABLE,
+		[DG_SVA_NOT_APPLICABLE] = DG_PS_NOT_APPLICABLE,
+	};
+	struct dg_sva_facts f = dg_facts;
+	enum dg_sva_verdict v;
+	const char *reason;
+
+	f.hooks_armed = !err;
+	if (!err)
+		dg_sva_set_invalidator(dg_orig_invalidate);
+	v = dg_sva_decide(&f, &reason);
+	if (v == DG_SVA_UNAVAILABLE && why)
+		reason = why;
+	if (v == DG_SVA_NATIVE)
+		dg_prot_set(DG_PROT_SVA_KVA, states[v],
+			    "%s; CPA collapse gap %s", reason,
+			    err ? "not covered" : "covered via flush_tlb_all");
+	else if (v == DG_SVA_NOT_APPLICABLE && !err && dg_facts.bind_disabled)
+		dg_prot_set(DG_PROT_SVA_KVA, states[v],
+			    "%s; test build: hooks armed for enrolled mms",
+			    reason);
+	else
+		dg_prot_set(DG_PROT_SVA_KVA, states[v], "%s", reason);
+}
+
+static bool dg_sva_wanted(void)
+{
+	bool want;
+
+	dg_sva_gather();
+	want = dg_facts.arch_shares && dg_facts.config_sva &&
+	       (!dg_facts.bind_disabled || IS_ENABLED(DMAGUARD_TEST_SEAM));
+	if (!want)
+		dg_sva_report(-ENOENT, NULL);
+	return want;
+}
+
+static unsigned int dg_sva_skip_flags(void)
+{
+	return dg_facts.native ? DG_SKIP_NATIVE : 0;
+}
+
+/* Unbinds are no longer seen: forget the handles. */
+static void dg_sva_disarmed(void)
+{
+	struct dg_sva_handle *h, *tmp;
+
+	dg_sva_set_invalidator(NULL);
+	mutex_lock(&dg_sva_handles_lock);
+	list_for_each_entry_safe(h, tmp, &dg_sva_handles, node) {
+		list_del(&h->node);
+		kfree(h);
+	}
+	mutex_unlock(&dg_sva_handles_lock);
+}
+
+static struct dg_hook_state dg_sva_state[ARRAY_SIZE(dg_sva_rows)];
+
+struct dg_hook_set dg_sva_hooks = {
+	.name = "sva",
+	.hooks = dg_sva_rows,
+	.state = dg_sva_state,
+	.nr = ARRAY_SIZE(dg_sva_rows),
+	.wanted = dg_sva_wanted,
+	.skip_flags = dg_sva_skip_flags,
+	.report = dg_sva_report,
+	.disarmed = dg_sva_disarmed,
+};
+

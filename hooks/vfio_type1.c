@@ -209,7 +209,26 @@ static void dg_vfio_release(void *iommu_data)
 }
 
 static const struct dg_hook dg_vfio_type1_rows[] = {
+	/*
+	 * Rows arm in this order and disarm in reverse, one at a time: the
+	 * hooks that destroy registry entries (release, detach) come before
+	 * those that create them (ioctl adopts, attach), so no entry can be
+	 * created while its container's teardown would still go unseen (it
+	 * would stay behind as a ghost domain keyed by a freed pointer).
+	 */
 	{
+		.symbol = "vfio_iommu_type1_release",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_release,
+		.orig = (void **)&dg_orig_release,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "vfio_iommu_type1_detach_group",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_vfio_detach,
+		.orig = (void **)&dg_orig_detach,
+		.provides = DG_PROT_NONE,
+	}, {
 		.symbol = "vfio_iommu_type1_ioctl",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_vfio_ioctl,
@@ -220,18 +239,6 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_vfio_attach,
 		.orig = (void **)&dg_orig_attach,
-		.provides = DG_PROT_NONE,
-	}, {
-		.symbol = "vfio_iommu_type1_detach_group",
-		.kind = DG_HOOK_WRAP,
-		.wrapper = dg_vfio_detach,
-		.orig = (void **)&dg_orig_detach,
-		.provides = DG_PROT_NONE,
-	}, {
-		.symbol = "vfio_iommu_type1_release",
-		.kind = DG_HOOK_WRAP,
-		.wrapper = dg_vfio_release,
-		.orig = (void **)&dg_orig_release,
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "vfio_pin_pages_remote",

@@ -437,6 +437,6 @@ void dg_hooks_exit(void)
 
 	/* Calls already redirected finish in our wrappers; wait for them. */
 	while (atomic_read(&dg_hook_inflight))
-		msleep(1);
+		msleep(20);
 	synchronize_rcu_tasks();
 }

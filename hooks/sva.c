@@ -33,7 +33,6 @@
 static void (*dg_orig_invalidate)(struct mm_struct *mm, unsigned long start,
 				  unsigned long end);
 
-static struct iommu_sva *(*dg_orig_bind)(DG_BIND_PARAMS);
 static void (*dg_orig_unbind)(struct iommu_sva *handle);
 
 /*
@@ -52,13 +51,13 @@ static DEFINE_MUTEX(dg_sva_handles_lock);
 static struct dg_sva_facts dg_facts;
 static bool dg_facts_known;
 
-static struct iommu_sva *dg_sva_bind(DG_BIND_PARAMS)
+/* Remember a successful bind and start invalidating for its mm. */
+static void dg_sva_bound(struct iommu_sva *handle, struct mm_struct *mm)
 {
-	struct iommu_sva *handle = dg_orig_bind(DG_BIND_ARGS);
 	struct dg_sva_handle *h;
 
 	if (IS_ERR_OR_NULL(handle))
-		goto out;
+		return;
 	mutex_lock(&dg_sva_handles_lock);
 	list_for_each_entry(h, &dg_sva_handles, node)
 		if (h->handle == handle)
@@ -66,7 +65,7 @@ static struct iommu_sva *dg_sva_bind(DG_BIND_PARAMS)
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h) {
 		mutex_unlock(&dg_sva_handles_lock);
-		goto out;
+		return;
 	}
 	h->handle = handle;
 	h->mm = mm;
@@ -75,10 +74,35 @@ found:
 	h->refs++;
 	mutex_unlock(&dg_sva_handles_lock);
 	dmaguard_sva_enroll(mm);
-out:
+}
+
+/* iommu_sva_bind_device() lost its drvdata argument in 6.2. */
+#ifdef DMAGUARD_HAS_SVA_BIND_DRVDATA
+static struct iommu_sva *(*dg_orig_bind)(struct device *dev,
+					 struct mm_struct *mm, void *drvdata);
+
+static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm,
+				     void *drvdata)
+{
+	struct iommu_sva *handle = dg_orig_bind(dev, mm, drvdata);
+
+	dg_sva_bound(handle, mm);
 	dg_hook_leave();
 	return handle;
 }
+#else
+static struct iommu_sva *(*dg_orig_bind)(struct device *dev,
+					 struct mm_struct *mm);
+
+static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm)
+{
+	struct iommu_sva *handle = dg_orig_bind(dev, mm);
+
+	dg_sva_bound(handle, mm);
+	dg_hook_leave();
+	return handle;
+}
+#endif
 
 static void dg_sva_unbind(struct iommu_sva *handle)
 {
@@ -182,7 +206,7 @@ static int dg_sva_probe_dev(struct device *dev, void *data)
 
 	if (!dg_sva_probe_candidate(dev))
 		return 0;
-	handle = DG_BIND_PROBE(dev, current->mm);
+	handle = dg_sva_bind_device(dev, current->mm);
 	if (!IS_ERR_OR_NULL(handle)) {
 		iommu_sva_unbind_device(handle);
 		return 1;
@@ -247,7 +271,7 @@ static bool dg_sva_wanted(void)
 
 	dg_sva_gather();
 	want = dg_facts.arch_shares && dg_facts.config_sva &&
-	       (!dg_facts.bind_disabled || IS_ENABLED(DMAGUARD_TEST_SEAM));
+	       (!dg_facts.bind_disabled || DG_TEST_BUILD);
 	if (!want)
 		dg_sva_report(-ENOENT, NULL);
 	return want;

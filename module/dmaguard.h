@@ -186,9 +186,11 @@ void dg_sva_exit(void);
 
 /* sva_test.c: only in TEST=1 builds */
 #ifdef DMAGUARD_TEST_SEAM
+#define DG_TEST_BUILD true
 void dg_test_seam_init(void);
 void dg_test_seam_exit(void);
 #else
+#define DG_TEST_BUILD false
 static inline void dg_test_seam_init(void) {}
 static inline void dg_test_seam_exit(void) {}
 #endif

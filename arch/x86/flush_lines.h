@@ -11,13 +11,13 @@
 #ifndef DMAGUARD_X86_FLUSH_LINES_H
 #define DMAGUARD_X86_FLUSH_LINES_H
 
-static inline void dg_x86_clflushopt(volatile char *p)
+static inline void dg_x86_clflushopt(char *p)
 {
 	/* CLFLUSHOPT is CLFLUSH with a 0x66 prefix; old assemblers lack it. */
 	asm volatile(".byte 0x66; clflush %0" : "+m" (*p));
 }
 
-static inline void dg_x86_clflush(volatile char *p)
+static inline void dg_x86_clflush(char *p)
 {
 	asm volatile("clflush %0" : "+m" (*p));
 }
@@ -32,7 +32,7 @@ static inline void dg_x86_flush_lines(void *addr, unsigned long len,
 {
 	unsigned long start = (unsigned long)addr & ~(unsigned long)(line - 1);
 	unsigned long end = (unsigned long)addr + len;
-	volatile char *p;
+	char *p;
 
 	if (opt) {
 		for (p = (char *)start; (unsigned long)p < end; p += line)

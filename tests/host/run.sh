@@ -57,3 +57,25 @@ done
 if [ -z "${ONLY:-}" ] || grep -qw dkms <<<"$ONLY"; then
 	. tests/host/dkms.sh
 fi
+
+# Kernel coding style: checkpatch.pl --no-tree -f on every kernel-side file
+# (the module, its compat probes, the test-only mock module).
+cp_pl=$(scripts/fetch-checkpatch 2>"$run_dir/checkpatch-fetch.log")
+if [ -x "$cp_pl" ]; then
+	files=$(git ls-files --cached --others --exclude-standard \
+		'module/*.[ch]' 'hooks/*.[ch]' 'arch/*.[ch]' 'arch/*/*.[ch]' \
+		'compat/*.h' 'compat/probes/*.[ch]' 'tests/sva_mock/*.c' |
+		grep -v '^compat/features.h$')
+	# shellcheck disable=SC2086
+	"$cp_pl" --no-tree -f --terse --show-types $files \
+		>"$run_dir/checkpatch.log" 2>&1
+	if grep -q ': \(ERROR\|WARNING\|CHECK\):' "$run_dir/checkpatch.log"; then
+		grep ': \(ERROR\|WARNING\|CHECK\):' "$run_dir/checkpatch.log" >&2
+		result fail "host: checkpatch.pl --no-tree -f clean ($(wc -w <<<"$files") files)"
+	else
+		result ok "host: checkpatch.pl --no-tree -f clean ($(wc -w <<<"$files") files)"
+	fi
+else
+	cat "$run_dir/checkpatch-fetch.log" >&2
+	result fail "host: checkpatch.pl available"
+fi

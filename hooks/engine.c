@@ -30,6 +30,23 @@
 #include "../compat/compat.h"
 
 static DEFINE_MUTEX(dg_hooks_mutex);
+
+#ifdef DMAGUARD_TEST_SEAM
+/* Test builds: pretend this hook symbol is absent, to test fail-safe paths. */
+static char *test_hide_symbol = "";
+module_param(test_hide_symbol, charp, 0444);
+MODULE_PARM_DESC(test_hide_symbol, "test builds only: treat this symbol as missing");
+
+static bool dg_test_hidden(const char *name)
+{
+	return !strcmp(name, test_hide_symbol);
+}
+#else
+static bool dg_test_hidden(const char *name)
+{
+	return false;
+}
+#endif
 static atomic_t dg_hook_inflight = ATOMIC_INIT(0);
 static unsigned long dg_require_mask;
 
@@ -144,7 +161,7 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 	unsigned long addr;
 	int ret;
 
-	addr = dg_hook_resolve(set->module, name);
+	addr = dg_test_hidden(name) ? 0 : dg_hook_resolve(set->module, name);
 	while (!addr && fb && *fb) {
 		name = *fb++;
 		addr = dg_hook_resolve(set->module, name);

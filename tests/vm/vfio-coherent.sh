@@ -47,17 +47,28 @@ check on1 flush
 close
 CMDS
 
-# default_policy applies to domains created after the change.
+# default_policy applies to domains created after the change; the domain's
+# life shows in dmaguard:dmaguard_domain.
 echo always > $DG/default_policy
+T=/sys/kernel/tracing
+for e in dmaguard/dmaguard_domain dmaguard/dmaguard_flush iommu/map iommu/unmap; do
+	echo 1 > $T/events/$e/enable
+done
+echo > $T/trace
 dgvfio <<'CMDS'
 open
 sh . /dg/tap.sh; t "new domain takes default_policy always" [ "$(cat $DG/domains/$DG_DOMAIN/policy)" = always ]
-trace-start
+sh . /dg/tap.sh; echo $DG_DOMAIN > /tmp/dom; echo never > $DG/domains/$DG_DOMAIN/policy; echo always > $DG/domains/$DG_DOMAIN/policy
 map dflt 65536
 unmap dflt
 check dflt flush
 close
 CMDS
 echo auto > $DG/default_policy
+d=$(cat /tmp/dom)
+for ev in create policy destroy; do
+	t "dmaguard_domain: domain=$d event=$ev traced" grep -q "dmaguard_domain: domain=$d event=$ev\$" $T/trace
+done
+t "dmaguard_domain: two policy events for two writes" [ "$(grep -c "dmaguard_domain: domain=$d event=policy" $T/trace)" = 2 ]
 rmmod dmaguard
 t "dmaguard unloads cleanly" [ ! -d $DG ]

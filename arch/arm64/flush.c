@@ -1,41 +1,85 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * arm64 backend: not implemented yet (issue #5). It builds so that the
- * module refuses to load with a clear message instead of failing to build.
+ * arm64 backend: DC CIVAC (clean and invalidate to the Point of Coherency)
+ * over the linear-map alias of a pfn run, the cacheability test that keeps
+ * cache maintenance to memory the kernel maps Normal cacheable, and the
+ * indirect-call rules of arm64 kernels (BTI).
  */
-#include <linux/errno.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/page.h>
+#include <asm/sysreg.h>
 #include "../arch.h"
+#include "flush_lines.h"
 
+static unsigned int dg_line = 64;
+
+/*
+ * The sanitised CTR_EL0 holds the smallest DminLine of all CPUs: stepping
+ * by a larger line of one CPU would skip lines on a CPU with smaller ones.
+ */
 int dg_arch_init(void)
 {
-	return -EOPNOTSUPP;
+	dg_line = dg_arm64_ctr_dminline(read_sanitised_ftr_reg(SYS_CTR_EL0));
+	return 0;
 }
 
 void dg_arch_flush_kaddr(void *addr, size_t len)
 {
-}
-
-bool dg_arch_pfn_cacheable(unsigned long pfn)
-{
-	return false;
+	dg_arm64_flush_lines(addr, len, dg_line);
 }
 
 const char *dg_arch_flush_method(void)
 {
-	return "none";
+	return "dc-civac";
 }
 
+/*
+ * Only pfns with a struct page that are memblock memory without NOMAP:
+ * exactly what the linear map covers, always as Normal write-back memory.
+ * Everything else (PCI BARs mapped for peer-to-peer, firmware NOMAP
+ * regions) has either no linear alias to flush through or is Device
+ * memory, where cache maintenance has no meaning.
+ */
+bool dg_arch_pfn_cacheable(unsigned long pfn)
+{
+	return pfn_valid(pfn) && pfn_is_map_memory(pfn);
+}
+
+/* The SMMU walks only TTBR0 (user) tables for SVA; see module/main.c. */
 bool dg_arch_sva_shares_kernel_tables(void)
 {
 	return false;
 }
 
+/* kprobes on arm64 resolve a symbol to its first instruction, unchanged. */
 unsigned long dg_arch_func_entry(unsigned long addr)
 {
 	return addr;
 }
 
+#define DG_BTI_C	0xd503245fU
+#define DG_BTI_JC	0xd50324dfU
+#define DG_PACIASP	0xd503233fU	/* implicit BTI c landing pad */
+#define DG_PACIBSP	0xd503237fU
+
+/*
+ * With CONFIG_ARM64_BTI_KERNEL on a CPU with BTI, kernel text is guarded:
+ * an indirect call (our wrapper calling the original through a pointer)
+ * must land on BTI c/jc or PACIASP/PACIBSP, else it takes a Branch Target
+ * exception. Debian's 6.1 and 6.12 arm64 kernels are built without
+ * ARM64_BTI_KERNEL, so there every entry is callable; elsewhere check.
+ */
 bool dg_arch_func_callable(unsigned long entry)
 {
-	return true;
+	u32 insn;
+
+	if (!IS_ENABLED(CONFIG_ARM64_BTI_KERNEL) || !system_supports_bti())
+		return true;
+	if (copy_from_kernel_nofault(&insn, (void *)entry, sizeof(insn)))
+		return false;
+	insn = le32_to_cpu((__force __le32)insn);
+	return insn == DG_BTI_C || insn == DG_BTI_JC ||
+	       insn == DG_PACIASP || insn == DG_PACIBSP;
 }

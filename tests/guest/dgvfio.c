@@ -18,6 +18,16 @@
  *                            what the trace shows
  *   expect-domain            this process owns exactly one domains/<id>
  *   loop SECONDS SIZE        map/unmap loop; every call must succeed
+ *   timed-alloc SIZE thp|scattered
+ *                            (re)allocate the buffer "timed": THP-backed,
+ *                            or 4 KiB pages faulted in a shuffled order so
+ *                            that no two neighbours are physically adjacent
+ *   timed LABEL              map, then unmap, that buffer; print
+ *                            "# timed LABEL ..." with each ioctl's duration,
+ *                            the dmaguard flush_ns within it and the number
+ *                            of physically contiguous runs (same pages every
+ *                            time: tests/vm/perf-* compare with and without
+ *                            dmaguard on one physical layout)
  *   sh CMD                   run a shell command (for sysfs pokes)
  *   close                    close group and container
  */
@@ -593,6 +603,111 @@ static void do_loop(int seconds, size_t size)
 	    "map/unmap loop: %ld iterations, %ld failed", iters, fails);
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* dmaguard's global flush_ns, 0 when it is not loaded. */
+static long long flush_ns(void)
+{
+	long long v = stat_value("flush_ns");
+
+	return v < 0 ? 0 : v;
+}
+
+static struct buf timed_buf;
+
+/* 4 KiB pages, faulted in a shuffled order: one VFIO run per page. */
+static void *alloc_scattered(size_t size)
+{
+	size_t n = size / PAGE, i, j, t, *order = malloc(n * sizeof(*order));
+	char *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || !order) {
+		free(order);
+		return NULL;
+	}
+	madvise(p, size, MADV_NOHUGEPAGE);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	srandom(1);
+	for (i = n - 1; i > 0; i--) {
+		j = (size_t)random() % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		memset(p + order[i] * PAGE, 0xa5, 64);
+	free(order);
+	return p;
+}
+
+static void do_timed_alloc(size_t size, bool thp)
+{
+	struct buf *b = &timed_buf;
+
+	if (b->mem)
+		munmap(b->mem, b->size);
+	free(b->phys);
+	b->size = size;
+	b->thp = thp;
+	b->mem = thp ? alloc_mem(size, true) : alloc_scattered(size);
+	b->phys = calloc(size / PAGE, sizeof(uint64_t));
+	if (!b->mem || !b->phys) {
+		tap(false, "timed-alloc %zu: allocation", size);
+		b->mem = NULL;
+	}
+}
+
+static void do_timed(const char *label)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	struct buf *b = &timed_buf;
+	long long t0, t1, t2, t3, f0, f1, f2, f3;
+	size_t i, runs = 1;
+
+	if (!b->mem) {
+		tap(false, "timed %s: no buffer (timed-alloc)", label);
+		return;
+	}
+	map.vaddr = (uintptr_t)b->mem;
+	map.iova = unmap.iova = 1UL << 36;	/* below a 39-bit aperture */
+	map.size = unmap.size = b->size;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	f0 = flush_ns();
+	t0 = now_ns();
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+		tap(false, "timed map %s: %s", label, strerror(errno));
+		return;
+	}
+	t1 = now_ns();
+	f1 = flush_ns();
+	if (read_pfns(b))
+		runs = 0;
+	for (i = 1; runs && i < b->size / PAGE; i++)
+		runs += b->phys[i] != b->phys[i - 1] + PAGE;
+	f2 = flush_ns();
+	t2 = now_ns();
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
+	    unmap.size != b->size) {
+		tap(false, "timed unmap %s: %s", label, strerror(errno));
+		return;
+	}
+	t3 = now_ns();
+	f3 = flush_ns();
+	printf("# timed %s size=%zu %s map_ns=%lld unmap_ns=%lld "
+	       "map_flush_ns=%lld unmap_flush_ns=%lld runs=%zu\n", label,
+	       b->size, b->thp ? "thp" : "scattered", t1 - t0, t3 - t2, f1 - f0,
+	       f3 - f2, runs);
+}
+
 /* Decode \n, \0, \\ and \xHH; returns the length. */
 static size_t unescape(const char *in, char *out)
 {
@@ -724,6 +839,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "loop")) {
 			sscanf(line, "loop %255s %llu", a, &bsz);
 			do_loop(atoi(a), bsz);
+		} else if (!strcmp(cmd, "timed-alloc")) {
+			sscanf(line, "timed-alloc %llu %31s", &bsz, c);
+			do_timed_alloc(bsz, !strcmp(c, "thp"));
+		} else if (!strcmp(cmd, "timed")) {
+			sscanf(line, "timed %255s", a);
+			do_timed(a);
 		} else if (!strcmp(cmd, "sh")) {
 			char id[16];
 

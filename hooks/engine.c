@@ -58,11 +58,12 @@ static struct dg_hook_set *const dg_sets[] = {
 static DEFINE_SPINLOCK(dg_ctx_lock);
 static LIST_HEAD(dg_ctx_list);
 
+/* Starts an owner operation: decides once what its runs need. */
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
 {
 	ctx->task = current;
-	ctx->key = key;
 	ctx->reason = reason;
+	dg_owner_begin(&ctx->op, key);
 	spin_lock(&dg_ctx_lock);
 	list_add(&ctx->node, &dg_ctx_list);
 	spin_unlock(&dg_ctx_lock);
@@ -73,20 +74,22 @@ void dg_ctx_pop(struct dg_ctx *ctx)
 	spin_lock(&dg_ctx_lock);
 	list_del(&ctx->node);
 	spin_unlock(&dg_ctx_lock);
+	dg_owner_end(&ctx->op);
 }
 
-/* The innermost context the current task pushed, if any. */
-bool dg_ctx_current(const void **key, enum dg_reason *reason)
+/*
+ * The innermost context the current task pushed, if any. It lives on this
+ * task's stack in a caller's frame, so it stays valid for the caller of
+ * this function without a lock.
+ */
+struct dg_ctx *dg_ctx_current(void)
 {
-	struct dg_ctx *ctx;
-	bool found = false;
+	struct dg_ctx *ctx, *found = NULL;
 
 	spin_lock(&dg_ctx_lock);
 	list_for_each_entry(ctx, &dg_ctx_list, node) {
 		if (ctx->task == current) {
-			*key = ctx->key;
-			*reason = ctx->reason;
-			found = true;
+			found = ctx;
 			break;
 		}
 	}

@@ -94,13 +94,13 @@ bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol);
 struct dg_ctx {
 	struct list_head node;
 	struct task_struct *task;
-	const void *key;
 	enum dg_reason reason;
+	struct dg_owner_op op;
 };
 
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason);
 void dg_ctx_pop(struct dg_ctx *ctx);
-bool dg_ctx_current(const void **key, enum dg_reason *reason);
+struct dg_ctx *dg_ctx_current(void);
 
 /* Every DG_HOOK_WRAP wrapper calls this last, after the original returned. */
 void dg_hook_leave(void);

@@ -49,17 +49,19 @@ static int dg_vfio_coherent(void *iommu_data)
 /* Flush a pfn run of the container the current task is working on. */
 static void dg_vfio_run(unsigned long pfn, long npage, bool map)
 {
-	enum dg_reason reason = DG_REASON_UNMAP;
-	const void *key = NULL;
+	struct dg_ctx *ctx = dg_ctx_current();
 	s64 bytes = (s64)npage << PAGE_SHIFT;
+	enum dg_reason reason;
 
-	if (dg_ctx_current(&key, &reason))
-		dg_owner_account(key, map ? bytes : -bytes);
 	if (map)
 		reason = DG_REASON_MAP;
-	else if (reason != DG_REASON_TEARDOWN)
+	else if (ctx && ctx->reason == DG_REASON_TEARDOWN)
+		reason = DG_REASON_TEARDOWN;
+	else
 		reason = DG_REASON_UNMAP;
-	dmaguard_flush_owner(key, pfn, npage, reason);
+	if (ctx)
+		ctx->op.mapped_delta += map ? bytes : -bytes;
+	dmaguard_flush_op(ctx ? &ctx->op : NULL, pfn, npage, reason);
 }
 
 static long dg_vfio_pin(void *dma, unsigned long vaddr, long npage,

@@ -150,6 +150,24 @@ void dg_owner_set_coherent(const void *owner_key, int coherent);
 void dg_owner_destroy(const void *owner_key);
 void dg_owner_account(const void *owner_key, s64 mapped_delta);
 struct dg_domain *dg_owner_flush_target(const void *owner_key, bool *known);
+
+/*
+ * What one owner-level operation (a VFIO ioctl, attach, detach or release)
+ * decided once at its start, so that the per-run hooks below it (one call
+ * per pinned run: 65536 for 256 MiB of scattered pages) do no registry
+ * walks: the domain to flush for and account to (referenced) or none, and
+ * the mapped-bytes change to apply when the operation ends. A policy or
+ * enabled change takes effect from the next operation.
+ */
+struct dg_owner_op {
+	const void *key;
+	struct dg_domain *target;
+	bool known;
+	s64 mapped_delta;
+};
+
+void dg_owner_begin(struct dg_owner_op *op, const void *owner_key);
+void dg_owner_end(struct dg_owner_op *op);
 void dg_domain_set_policy(struct dg_domain *d, int policy);
 int dg_domain_devices(struct dg_domain *d, char *buf, size_t len);
 int dg_registry_init(struct kobject *parent);
@@ -158,8 +176,8 @@ void dg_registry_exit(void);
 /* flush.c */
 void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
 			 unsigned long npages, enum dg_reason reason);
-void dmaguard_flush_owner(const void *owner_key, unsigned long pfn,
-			  unsigned long npages, enum dg_reason reason);
+void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,
+		       unsigned long npages, enum dg_reason reason);
 const char *dg_reason_name(enum dg_reason reason);
 
 /* protect.c */

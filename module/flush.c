@@ -68,6 +68,24 @@ static void dg_flush_run(struct dg_domain *d, unsigned long pfn,
 }
 
 /*
+ * Pages of [pfn, pfn + max) that share pfn's large folio. A folio comes from
+ * the page allocator whole: its pages are all valid, none is reserved, and
+ * all sit in the same memory region, so when the arch found pfn cacheable
+ * the rest of its folio is too, and a 2 MiB THP costs one check, not 512.
+ */
+static unsigned long dg_folio_rest(unsigned long pfn, unsigned long max)
+{
+	struct page *page = pfn_to_page(pfn);
+	struct folio *folio = page_folio(page);
+	unsigned long rest;
+
+	if (!folio_test_large(folio))
+		return 1;
+	rest = folio_nr_pages(folio) - folio_page_idx(folio, page);
+	return min(rest, max);
+}
+
+/*
  * Flush the cacheable parts of [pfn, pfn + npages): one arch flush (and one
  * trace event) per maximal cacheable run. Never touches a pfn outside the
  * range it was given.
@@ -75,17 +93,20 @@ static void dg_flush_run(struct dg_domain *d, unsigned long pfn,
 void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
 			 unsigned long npages, enum dg_reason reason)
 {
-	unsigned long i, start = 0, run = 0, skipped = 0;
+	unsigned long i = 0, start = 0, run = 0, skipped = 0, n;
 
 	might_sleep();
-	for (i = 0; i < npages; i++) {
+	while (i < npages) {
 		if (dg_arch_pfn_cacheable(pfn + i)) {
+			n = dg_folio_rest(pfn + i, npages - i);
 			if (!run)
 				start = pfn + i;
-			run++;
+			run += n;
+			i += n;
 			continue;
 		}
 		skipped++;
+		i++;
 		if (run)
 			dg_flush_run(d, start, run, reason);
 		run = 0;
@@ -96,30 +117,44 @@ void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
 		atomic64_add(skipped, &dg_stats.skipped_uncacheable);
 }
 
-/*
- * Flush a run that belongs to an owner (VFIO container, iommufd HWPT) if
- * any of its domains needs it. An owner dmaguard never saw attach (it was
- * loaded later) is treated as not coherent unless the default policy says
- * never: fail safe.
- */
-void dmaguard_flush_owner(const void *owner_key, unsigned long pfn,
-			  unsigned long npages, enum dg_reason reason)
+void dg_owner_begin(struct dg_owner_op *op, const void *owner_key)
 {
-	struct dg_domain *d;
-	bool known;
+	op->key = owner_key;
+	op->mapped_delta = 0;
+	op->target = dg_owner_flush_target(owner_key, &op->known);
+}
 
-	d = dg_owner_flush_target(owner_key, &known);
-	if (d) {
-		dmaguard_flush_pfns(d, pfn, npages, reason);
-		dg_domain_put(d);
+void dg_owner_end(struct dg_owner_op *op)
+{
+	if (op->mapped_delta)
+		dg_owner_account(op->key, op->mapped_delta);
+	dg_domain_put(op->target);
+	op->target = NULL;
+}
+
+/*
+ * Flush a run that belongs to the owner of @op if any of its domains needs
+ * it. A run with no owner operation around it (@op NULL), or of an owner
+ * dmaguard never saw attach (loaded later), is treated as not coherent
+ * unless the default policy says never: fail safe. The kill switch is
+ * checked per run.
+ */
+void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,
+		       unsigned long npages, enum dg_reason reason)
+{
+	if (!READ_ONCE(dg_enabled))
+		goto skip;
+	if (op && op->target) {
+		dmaguard_flush_pfns(op->target, pfn, npages, reason);
 		return;
 	}
-	if (!known && READ_ONCE(dg_enabled) &&
+	if ((!op || !op->known) &&
 	    READ_ONCE(dg_default_policy) != DG_POLICY_NEVER) {
 		atomic64_inc(&dg_stats.unattributed_flushes);
 		dmaguard_flush_pfns(NULL, pfn, npages, reason);
 		return;
 	}
+skip:
 	atomic64_inc(&dg_stats.skipped_coherent);
 	atomic64_add((u64)npages << PAGE_SHIFT, &dg_stats.skipped_coherent_bytes);
 }

@@ -27,6 +27,9 @@ bool dg_arch_pfn_cacheable(unsigned long pfn);
 /* Short name of the flush method, for the protections detail. */
 const char *dg_arch_flush_method(void);
 
+/* Where a VFIO domain's cache coherency comes from on this arch (audit). */
+const char *dg_arch_coherency_note(void);
+
 /* Does the arch share kernel page tables with SVA devices? (sva-kva) */
 bool dg_arch_sva_shares_kernel_tables(void);
 

@@ -12,6 +12,7 @@
  * dmaguardctl parse them):
  *   kernel <release>
  *   arch <x86_64|arm64>
+ *   coherency <where VFIO domain coherency comes from on this arch>
  *   native <protection> yes|no
  *   config <OPTION> y|n
  *   symbol <name> present|absent
@@ -22,6 +23,7 @@
 #include <linux/sysfs.h>
 #include <linux/utsname.h>
 #include "dmaguard.h"
+#include "../arch/arch.h"
 
 /* Kernel functions whose presence means a mitigation is native. */
 static const char *const dg_audit_symbols[] = {
@@ -75,6 +77,8 @@ static ssize_t audit_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 	off += sysfs_emit_at(buf, off, "kernel %s\n", init_utsname()->release);
 	off += sysfs_emit_at(buf, off, "arch %s\n", init_utsname()->machine);
+	off += sysfs_emit_at(buf, off, "coherency %s\n",
+			     dg_arch_coherency_note());
 	for (prot = 0; prot < DG_PROT_NR; prot++)
 		off += sysfs_emit_at(buf, off, "native %s %s\n",
 				     dg_prot_name(prot),

@@ -48,6 +48,11 @@ bool dg_arch_pfn_cacheable(unsigned long pfn)
 }
 
 /* The SMMU walks only TTBR0 (user) tables for SVA; see module/main.c. */
+const char *dg_arch_coherency_note(void)
+{
+	return "none: arm-smmu-v3 has no enforce_cache_coherency op, so every VFIO domain is non-coherent (VFIO_DMA_CC_IOMMU 0) and auto flushes it";
+}
+
 bool dg_arch_sva_shares_kernel_tables(void)
 {
 	return false;

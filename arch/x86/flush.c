@@ -53,6 +53,11 @@ bool dg_arch_pfn_cacheable(unsigned long pfn)
 	return !(pat_enabled() && pat_pfn_immune_to_uc_mtrr(pfn));
 }
 
+const char *dg_arch_coherency_note(void)
+{
+	return "per domain: VFIO_DMA_CC_IOMMU, set when the IOMMU enforces snooping (Intel VT-d snoop control, AMD IOMMU)";
+}
+
 bool dg_arch_sva_shares_kernel_tables(void)
 {
 	return true;

@@ -17,5 +17,7 @@ dg-modload vfio_iommu_type1
 t "vfio-map armed with dc-civac: $(prot vfio-map)" sh -c "grep -q '^vfio-map armed dc-civac via ' $DG/protections"
 t "vfio-unmap armed with dc-civac" sh -c "grep -q '^vfio-unmap armed dc-civac via ' $DG/protections"
 t "the IOMMU is arm-smmu-v3" sh -c "ls /sys/class/iommu/ | grep -q smmu"
+t "audit says why every arm64 VFIO domain is non-coherent: $(grep '^coherency ' $DG/audit)" \
+	grep -q '^coherency none: arm-smmu-v3 has no enforce_cache_coherency op' $DG/audit
 rmmod dmaguard
 t "dmaguard unloads cleanly" [ ! -d $DG ]

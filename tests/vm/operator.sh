@@ -104,6 +104,7 @@ c=y
 [ "$(prot iommufd-map)" = "not-applicable kernel built without CONFIG_IOMMUFD" ] && c=n
 t "audit file: config IOMMUFD $c, as protections say" grep -qx "config IOMMUFD $c" $A
 t "audit file: config VFIO_IOMMU_TYPE1 y (the module is loaded)" grep -qx "config VFIO_IOMMU_TYPE1 y" $A
+t "audit file: where coherency comes from: $(grep '^coherency ' $A)" grep -q '^coherency per domain: VFIO_DMA_CC_IOMMU' $A
 
 cat >/tmp/live.sh <<'EOF'
 . /dg/tap.sh

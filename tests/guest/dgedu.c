@@ -38,10 +38,10 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+#include "dgcommon.h"
 
 #define PAGE		4096UL
 #define HUGE		(2UL << 20)
-#define DGSYS		"/sys/kernel/dmaguard"
 #define EDU_ID		0x00
 #define EDU_LIVE	0x04
 #define EDU_SRC		0x80
@@ -100,19 +100,6 @@ static uint64_t reg_read(unsigned int off)
 static uint32_t reg_read32(unsigned int off)
 {
 	return *(volatile uint32_t *)(bar + off);
-}
-
-static long long read_ll(const char *path)
-{
-	char b[64] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, b, sizeof(b) - 1);
-	close(fd);
-	return n > 0 ? strtoll(b, NULL, 0) : -1;
 }
 
 /* This process's dmaguard domain id, or -1. */

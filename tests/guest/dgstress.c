@@ -61,11 +61,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
+#include "dgcommon.h"
 
 #define PAGE	4096UL
 #define HUGE	(2UL << 20)
 #define MIB	(1UL << 20)
-#define DGSYS	"/sys/kernel/dmaguard"
 
 static double now(void)
 {
@@ -94,19 +94,6 @@ static void seed(uint64_t *s, uint64_t salt)
 	     (uint64_t)time(NULL) ^ salt * 0xbf58476d1ce4e5b9ULL;
 	if (!*s)
 		*s = 1;
-}
-
-static long long read_ll(const char *path)
-{
-	char b[64] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, b, sizeof(b) - 1);
-	close(fd);
-	return n > 0 ? strtoll(b, NULL, 0) : -1;
 }
 
 static int read_str(const char *path, char *buf, size_t len)

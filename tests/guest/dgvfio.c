@@ -47,11 +47,11 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <linux/vfio.h>
+#include "dgcommon.h"
 
 #define PAGE	4096UL
 #define HUGE	(2UL << 20)
 #define TRACEFS	"/sys/kernel/tracing"
-#define DGSYS	"/sys/kernel/dmaguard"
 #define MAXBUF	32
 
 struct buf {
@@ -94,19 +94,6 @@ static int write_file(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n < 0 ? -errno : 0;
-}
-
-static long long read_ll(const char *path)
-{
-	char b[64] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, b, sizeof(b) - 1);
-	close(fd);
-	return n > 0 ? strtoll(b, NULL, 0) : -1;
 }
 
 static long long stat_value(const char *key)

@@ -132,12 +132,7 @@ dkms_test() {
 				--cmd "sh /dg/dkms-guest.sh; echo DG-SUITE-DONE" \
 				>/dev/null 2>&1
 			rc=$?
-			while IFS= read -r l; do
-				case $l in
-				"ok - "*) result ok "dkms vm: ${l#ok - }" ;;
-				"not ok - "*) result fail "dkms vm: ${l#not ok - }" ;;
-				esac
-			done <"$log/vm.log"
+			relay_tap "dkms vm: " "$log/vm.log"
 			if [ $rc = 0 ] && grep -q '^DG-SUITE-DONE' "$log/vm.log"; then
 				result ok "dkms vm: ran to the end, no kernel splat"
 			else

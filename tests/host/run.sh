@@ -19,12 +19,7 @@ if [ "$(uname -m)" = x86_64 ]; then
 	grep '^#' "$run_dir/flushbench.log" >&2
 	grep -q '^ok - \|^not ok - ' "$run_dir/flushbench.log" ||
 		result fail "host: flushbench ran (see $run_dir/flushbench.log)"
-	while IFS= read -r l; do
-		case $l in
-		"ok - "*) result ok "host: ${l#ok - }" ;;
-		"not ok - "*) result fail "host: ${l#not ok - }" ;;
-		esac
-	done <"$run_dir/flushbench.log"
+	relay_tap "host: " "$run_dir/flushbench.log"
 fi
 
 # Userspace unit tests (tests/unit/*.c): each prints TAP lines.
@@ -37,12 +32,7 @@ for src in tests/unit/*.c; do
 	fi
 	"$run_dir/$name" >"$run_dir/$name.log" 2>&1
 	rc=$?
-	while IFS= read -r l; do
-		case $l in
-		"ok - "*) result ok "host: ${l#ok - }" ;;
-		"not ok - "*) result fail "host: ${l#not ok - }" ;;
-		esac
-	done <"$run_dir/$name.log"
+	relay_tap "host: " "$run_dir/$name.log"
 	[ $rc = 0 ] || result fail "host: unit test $name exits 0"
 done
 

@@ -25,6 +25,8 @@
 #include <linux/delay.h>
 #include <linux/rcupdate.h>
 #include <linux/kallsyms.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
 #include "hooks.h"
 #include "../arch/arch.h"
 #include "../compat/compat.h"
@@ -53,6 +55,7 @@ static unsigned long dg_require_mask;
 static struct dg_hook_set *const dg_sets[] = {
 	&dg_vfio_type1_hooks,
 	&dg_sva_hooks,
+	&dg_iommufd_hooks,
 };
 
 static DEFINE_SPINLOCK(dg_ctx_lock);
@@ -95,6 +98,25 @@ struct dg_ctx *dg_ctx_current(void)
 	}
 	spin_unlock(&dg_ctx_lock);
 	return found;
+}
+
+static int dg_scan_dev(struct device *dev, void *data)
+{
+	struct dg_devscan *s = data;
+
+	if (!s->domain)
+		s->domain = iommu_get_domain_for_dev(dev);
+	s->off += scnprintf(s->devices + s->off, sizeof(s->devices) - s->off,
+			    "%s%s", s->off ? " " : "",
+			    dev_is_pci(dev) ? pci_name(to_pci_dev(dev)) :
+			    dev_name(dev));
+	return 0;
+}
+
+/* Takes the group's mutex: not while a caller below us holds it. */
+void dg_group_scan(struct iommu_group *group, struct dg_devscan *s)
+{
+	iommu_group_for_each_dev(group, s, dg_scan_dev);
 }
 
 void dg_hook_leave(void)
@@ -154,23 +176,30 @@ static const char *dg_clone_of(const char *module, const char *name,
 	return NULL;
 }
 
+static const char *dg_row_module(const struct dg_hook_set *set,
+				 const struct dg_hook *h)
+{
+	return h->vmlinux ? NULL : set->module;
+}
+
 static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 		      char *why, size_t whylen)
 {
 	const struct dg_hook *h = st->hook;
+	const char *module = dg_row_module(set, h);
 	const char *const *fb = h->fallbacks;
 	const char *name = h->symbol;
 	char clone[KSYM_NAME_LEN];
 	unsigned long addr;
 	int ret;
 
-	addr = dg_test_hidden(name) ? 0 : dg_hook_resolve(set->module, name);
+	addr = dg_test_hidden(name) ? 0 : dg_hook_resolve(module, name);
 	while (!addr && fb && *fb) {
 		name = *fb++;
-		addr = dg_hook_resolve(set->module, name);
+		addr = dg_hook_resolve(module, name);
 	}
 	if (!addr) {
-		if (dg_clone_of(set->module, h->symbol, clone, sizeof(clone)))
+		if (dg_clone_of(module, h->symbol, clone, sizeof(clone)))
 			scnprintf(why, whylen,
 				  "%s exists only as %s (signature may differ)",
 				  h->symbol, clone);
@@ -259,13 +288,14 @@ static void dg_set_prots(struct dg_hook_set *set, enum dg_pstate state,
 	}
 	for (i = 0; i < set->nr; i++) {
 		const struct dg_hook *h = &set->hooks[i];
+		const char *module = dg_row_module(set, h);
 
 		if (h->provides == DG_PROT_NONE)
 			continue;
 		if (state == DG_PS_ARMED)
 			dg_prot_set(h->provides, state, "%s via %s%s%s",
 				    dg_arch_flush_method(),
-				    set->module ?: "", set->module ? ":" : "",
+				    module ?: "", module ? ":" : "",
 				    h->symbol);
 		else
 			dg_prot_set(h->provides, state, "%s", why);

@@ -44,6 +44,7 @@ struct dg_hook {
 	kprobe_pre_handler_t pre;	/* DG_HOOK_KPROBE */
 	int provides;			/* enum dg_prot, or DG_PROT_NONE */
 	bool optional;			/* absent on some kernels: not an error */
+	bool vmlinux;			/* in the core kernel, not set->module */
 	unsigned int skip_flags;	/* skip the row if set->skip_flags() has these */
 };
 
@@ -78,6 +79,7 @@ struct dg_hook_set {
 
 extern struct dg_hook_set dg_vfio_type1_hooks;
 extern struct dg_hook_set dg_sva_hooks;
+extern struct dg_hook_set dg_iommufd_hooks;
 
 /* Resolves [module:]name to a function entry; 0 if absent. */
 unsigned long dg_hook_resolve(const char *module, const char *name);
@@ -101,6 +103,17 @@ struct dg_ctx {
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason);
 void dg_ctx_pop(struct dg_ctx *ctx);
 struct dg_ctx *dg_ctx_current(void);
+
+/* The devices of an IOMMU group, and the domain they are attached to. */
+struct iommu_group;
+struct iommu_domain;
+struct dg_devscan {
+	struct iommu_domain *domain;
+	char devices[DG_DEVICES_LEN];
+	size_t off;
+};
+
+void dg_group_scan(struct iommu_group *group, struct dg_devscan *s);
 
 /* Every DG_HOOK_WRAP wrapper calls this last, after the original returned. */
 void dg_hook_leave(void);

@@ -19,7 +19,6 @@
  * is 1 only when every domain enforces cache coherency.
  */
 #include <linux/iommu.h>
-#include <linux/pci.h>
 #include <linux/vfio.h>
 #include "hooks.h"
 
@@ -123,25 +122,6 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 	return ret;
 }
 
-struct dg_devscan {
-	struct iommu_domain *domain;
-	char devices[DG_DEVICES_LEN];
-	size_t off;
-};
-
-static int dg_scan_dev(struct device *dev, void *data)
-{
-	struct dg_devscan *s = data;
-
-	if (!s->domain)
-		s->domain = iommu_get_domain_for_dev(dev);
-	s->off += scnprintf(s->devices + s->off, sizeof(s->devices) - s->off,
-			    "%s%s", s->off ? " " : "",
-			    dev_is_pci(dev) ? pci_name(to_pci_dev(dev)) :
-			    dev_name(dev));
-	return 0;
-}
-
 static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
 			  int type)
 {
@@ -158,7 +138,7 @@ static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
 	if (ret)
 		goto out;
 
-	iommu_group_for_each_dev(group, &s, dg_scan_dev);
+	dg_group_scan(group, &s);
 	if (!s.domain)
 		goto out;	/* emulated (mdev) group: no IOMMU domain */
 	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, iommu_data, s.domain,
@@ -179,7 +159,7 @@ static void dg_vfio_detach(void *iommu_data, struct iommu_group *group)
 	struct dg_domain *d;
 	struct dg_ctx ctx;
 
-	iommu_group_for_each_dev(group, &s, dg_scan_dev);
+	dg_group_scan(group, &s);
 
 	/* The last detach unmaps and unpins everything: teardown flushes. */
 	dg_ctx_push(&ctx, iommu_data, DG_REASON_TEARDOWN);

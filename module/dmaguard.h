@@ -142,13 +142,15 @@ void dg_domain_put(struct dg_domain *d);
 void dg_domain_add_group(struct dg_domain *d, const void *group,
 			 const char *devices);
 bool dg_domain_remove_group(struct dg_domain *d, const void *group);
-void dg_domain_destroy(struct dg_domain *d);
+bool dg_domain_destroy(struct dg_domain *d);
 struct dg_domain *dg_domain_find(const void *owner_key,
 				 const void *iommu_domain);
 bool dg_owner_known(const void *owner_key);
 void dg_owner_set_coherent(const void *owner_key, int coherent);
 void dg_owner_destroy(const void *owner_key);
 void dg_owner_account(const void *owner_key, s64 mapped_delta);
+void dg_domain_account(struct dg_domain *d, s64 mapped_delta);
+void dg_owner_kind_destroy(enum dg_owner owner);
 struct dg_domain *dg_owner_flush_target(const void *owner_key, bool *known);
 
 /*

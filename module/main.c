@@ -49,22 +49,15 @@ static int dg_parse_require(const char *s, unsigned long *mask)
 	return 0;
 }
 
-/* Protections this version does not hook: say why, honestly. */
+/* Protections no hook set reports on this kernel: say why. */
 static void dg_static_protections(void)
 {
-	if (IS_ENABLED(CONFIG_IOMMUFD)) {
-		dg_prot_set(DG_PROT_IOMMUFD_MAP, DG_PS_UNAVAILABLE,
-			    "iommufd hooks not implemented in dmaguard %s",
-			    DMAGUARD_VERSION);
-		dg_prot_set(DG_PROT_IOMMUFD_UNMAP, DG_PS_UNAVAILABLE,
-			    "iommufd hooks not implemented in dmaguard %s",
-			    DMAGUARD_VERSION);
-	} else {
-		dg_prot_set(DG_PROT_IOMMUFD_MAP, DG_PS_NOT_APPLICABLE,
-			    "kernel built without CONFIG_IOMMUFD");
-		dg_prot_set(DG_PROT_IOMMUFD_UNMAP, DG_PS_NOT_APPLICABLE,
-			    "kernel built without CONFIG_IOMMUFD");
-	}
+	if (IS_ENABLED(CONFIG_IOMMUFD))
+		return;		/* hooks/iommufd.c reports them */
+	dg_prot_set(DG_PROT_IOMMUFD_MAP, DG_PS_NOT_APPLICABLE,
+		    "kernel built without CONFIG_IOMMUFD");
+	dg_prot_set(DG_PROT_IOMMUFD_UNMAP, DG_PS_NOT_APPLICABLE,
+		    "kernel built without CONFIG_IOMMUFD");
 }
 
 static int __init dmaguard_init(void)
@@ -103,8 +96,8 @@ static int __init dmaguard_init(void)
 		       ret);
 		goto err_sysfs;
 	}
-	/* The VFIO ones may wait for their module; these cannot. */
-	for (prot = DG_PROT_IOMMUFD_MAP; prot < DG_PROT_NR; prot++) {
+	/* The VFIO and iommufd ones may wait for their module; these cannot. */
+	for (prot = DG_PROT_SVA_KVA; prot < DG_PROT_NR; prot++) {
 		if (test_bit(prot, &require_mask) &&
 		    dg_prot_state(prot) == DG_PS_UNAVAILABLE) {
 			pr_err("dmaguard: required protection %s is unavailable\n",

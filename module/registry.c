@@ -190,7 +190,8 @@ int dg_domain_devices(struct dg_domain *d, char *buf, size_t len)
 	return off;
 }
 
-void dg_domain_destroy(struct dg_domain *d)
+/* Returns whether this call took the entry off the list. */
+bool dg_domain_destroy(struct dg_domain *d)
 {
 	bool was_listed;
 
@@ -202,12 +203,13 @@ void dg_domain_destroy(struct dg_domain *d)
 	}
 	spin_unlock(&dg_registry_lock);
 	if (!was_listed)
-		return;
+		return false;
 
 	atomic64_inc(&dg_stats.domains_destroyed);
 	trace_dmaguard_domain(d->id, "destroy");
 	kobject_del(&d->kobj);
 	kobject_put(&d->kobj);
+	return true;
 }
 
 void dg_domain_set_policy(struct dg_domain *d, int policy)
@@ -272,11 +274,36 @@ void dg_owner_account(const void *owner_key, s64 mapped_delta)
 	list_for_each_entry(d, &dg_registry_list, node) {
 		if (d->owner_key != owner_key)
 			continue;
-		/* Pages pinned before we were loaded must not go negative. */
-		if (atomic64_add_return(mapped_delta, &d->mapped_bytes) < 0)
-			atomic64_set(&d->mapped_bytes, 0);
+		dg_domain_account(d, mapped_delta);
 	}
 	spin_unlock(&dg_registry_lock);
+}
+
+/* Pages pinned before we were loaded must not take the gauge negative. */
+void dg_domain_account(struct dg_domain *d, s64 mapped_delta)
+{
+	if (atomic64_add_return(mapped_delta, &d->mapped_bytes) < 0)
+		atomic64_set(&d->mapped_bytes, 0);
+}
+
+/* Forgets every entry of one owner kind (its hooks can no longer see them). */
+void dg_owner_kind_destroy(enum dg_owner owner)
+{
+	struct dg_domain *d;
+
+	for (;;) {
+		spin_lock(&dg_registry_lock);
+		list_for_each_entry(d, &dg_registry_list, node)
+			if (d->owner == owner)
+				goto found;
+		spin_unlock(&dg_registry_lock);
+		return;
+found:
+		kobject_get(&d->kobj);
+		spin_unlock(&dg_registry_lock);
+		dg_domain_destroy(d);
+		dg_domain_put(d);
+	}
 }
 
 /*

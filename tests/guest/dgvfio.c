@@ -7,6 +7,10 @@
  *
  *   open [GROUP]             container + group ($DG_GROUP if not given),
  *                            VFIO_TYPE1v2_IOMMU
+ *   open-iommufd [GROUP]     instead: /dev/iommu + an IOAS, the group's
+ *                            device cdev (/dev/vfio/devices/vfioN) bound
+ *                            to it and attached to the IOAS; map/unmap
+ *                            then use IOMMU_IOAS_MAP/UNMAP
  *   trace-start              enable dmaguard:dmaguard_flush, iommu:map,
  *                            iommu:unmap; clear the buffer
  *   map NAME SIZE [thp]      mmap+touch SIZE bytes, VFIO_IOMMU_MAP_DMA,
@@ -29,7 +33,8 @@
  *                            time: tests/vm/perf-* compare with and without
  *                            dmaguard on one physical layout)
  *   sh CMD                   run a shell command (for sysfs pokes)
- *   close                    close group and container
+ *   close                    close group and container (device and
+ *                            iommufd)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +53,7 @@
 #include <dirent.h>
 #include <linux/vfio.h>
 #include "dgcommon.h"
+#include "dgiommufd.h"
 
 #define PAGE	4096UL
 #define HUGE	(2UL << 20)
@@ -65,6 +71,9 @@ struct buf {
 };
 
 static int container = -1, group = -1;
+/* iommufd mode: /dev/iommu, the IOAS, the device cdev */
+static int iommufd = -1, vdev = -1;
+static uint32_t ioas_id;
 static struct buf bufs[MAXBUF];
 static int nbufs;
 static uint64_t next_iova = 1UL << 32;
@@ -182,6 +191,112 @@ static int do_open(int grp)
 	return 0;
 }
 
+/* The VFIO cdev of the (one) device in group grp: /dev/vfio/devices/vfioN. */
+static int open_group_cdev(int grp)
+{
+	char path[512];
+	struct dirent *e, *v;
+	DIR *d, *vd;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", grp);
+	d = opendir(path);
+	while (d && fd < 0 && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/kernel/iommu_groups/%d/devices/%s/vfio-dev", grp,
+			 e->d_name);
+		vd = opendir(path);
+		while (vd && fd < 0 && (v = readdir(vd))) {
+			if (strncmp(v->d_name, "vfio", 4))
+				continue;
+			snprintf(path, sizeof(path), "/dev/vfio/devices/%s",
+				 v->d_name);
+			fd = open(path, O_RDWR);
+		}
+		if (vd)
+			closedir(vd);
+	}
+	if (d)
+		closedir(d);
+	return fd;
+}
+
+static int do_open_iommufd(int grp)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+
+	iommufd = open("/dev/iommu", O_RDWR);
+	vdev = open_group_cdev(grp);
+	if (iommufd < 0 || vdev < 0) {
+		tap(false, "open /dev/iommu and the VFIO cdev of group %d: %s",
+		    grp, strerror(errno));
+		return -1;
+	}
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
+		tap(false, "IOMMU_IOAS_ALLOC: %s", strerror(errno));
+		return -1;
+	}
+	ioas_id = alloc.out_ioas_id;
+	bind.iommufd = iommufd;
+	if (ioctl(vdev, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		tap(false, "VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(errno));
+		return -1;
+	}
+	at.pt_id = ioas_id;
+	if (ioctl(vdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
+		tap(false, "VFIO_DEVICE_ATTACH_IOMMUFD_PT to IOAS %u: %s",
+		    ioas_id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Map/unmap through whichever interface is open; 0 or -1 with errno. */
+static int dma_map(uint64_t iova, void *vaddr, size_t size)
+{
+	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
+	struct iommu_ioas_map im = { .size = sizeof(im) };
+
+	if (iommufd >= 0) {
+		im.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			   IOMMU_IOAS_MAP_WRITEABLE;
+		im.ioas_id = ioas_id;
+		im.user_va = (uintptr_t)vaddr;
+		im.length = size;
+		im.iova = iova;
+		return ioctl(iommufd, IOMMU_IOAS_MAP, &im);
+	}
+	map.vaddr = (uintptr_t)vaddr;
+	map.iova = iova;
+	map.size = size;
+	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	return ioctl(container, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int dma_unmap(uint64_t iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	struct iommu_ioas_unmap iu = { .size = sizeof(iu) };
+
+	if (iommufd >= 0) {
+		iu.ioas_id = ioas_id;
+		iu.iova = iova;
+		iu.length = size;
+		if (ioctl(iommufd, IOMMU_IOAS_UNMAP, &iu))
+			return -1;
+		return iu.length == size ? 0 : (errno = EIO, -1);
+	}
+	unmap.iova = iova;
+	unmap.size = size;
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+		return -1;
+	return unmap.size == size ? 0 : (errno = EIO, -1);
+}
+
 static struct buf *find_buf(const char *name)
 {
 	int i;
@@ -242,7 +357,6 @@ static void *alloc_mem(size_t size, bool thp)
 
 static int do_map(const char *name, size_t size, bool thp)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
 	struct buf *b;
 
 	if (nbufs == MAXBUF)
@@ -259,12 +373,8 @@ static int do_map(const char *name, size_t size, bool thp)
 		tap(false, "map %s: allocation", name);
 		return -1;
 	}
-	map.vaddr = (uintptr_t)b->mem;
-	map.iova = b->iova;
-	map.size = b->size;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	marker("dgmark map-begin %s", name);
-	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+	if (dma_map(b->iova, b->mem, b->size)) {
 		tap(false, "map %s (%zu bytes): %s", name, b->size,
 		    strerror(errno));
 		return -1;
@@ -291,16 +401,12 @@ static int do_map(const char *name, size_t size, bool thp)
 
 static int do_unmap(const char *name)
 {
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
 	struct buf *b = find_buf(name);
 
 	if (!b || !b->mapped)
 		return -1;
-	unmap.iova = b->iova;
-	unmap.size = b->size;
 	marker("dgmark unmap-begin %s", name);
-	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
-	    unmap.size != b->size) {
+	if (dma_unmap(b->iova, b->size)) {
 		tap(false, "unmap %s: %s", name, strerror(errno));
 		return -1;
 	}
@@ -567,22 +673,15 @@ static int trace_start(void)
 
 static void do_loop(int seconds, size_t size)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	const uint64_t iova = 1UL << 36;	/* below a 39-bit aperture */
 	time_t end = time(NULL) + seconds;
 	long iters = 0, fails = 0;
 	char *mem = alloc_mem(size, false);
 
-	map.vaddr = (uintptr_t)mem;
-	map.iova = unmap.iova = 1UL << 36;	/* below a 39-bit aperture */
-	map.size = size;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	while (time(NULL) < end) {
-		unmap.size = size;
-		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map))
+		if (dma_map(iova, mem, size))
 			fails++;
-		else if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
-			 unmap.size != size)
+		else if (dma_unmap(iova, size))
 			fails++;
 		iters++;
 	}
@@ -654,8 +753,7 @@ static void do_timed_alloc(size_t size, bool thp)
 
 static void do_timed(const char *label)
 {
-	struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map) };
-	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	const uint64_t iova = 1UL << 36;	/* below a 39-bit aperture */
 	struct buf *b = &timed_buf;
 	long long t0, t1, t2, t3, f0, f1, f2, f3;
 	size_t i, runs = 1;
@@ -664,13 +762,9 @@ static void do_timed(const char *label)
 		tap(false, "timed %s: no buffer (timed-alloc)", label);
 		return;
 	}
-	map.vaddr = (uintptr_t)b->mem;
-	map.iova = unmap.iova = 1UL << 36;	/* below a 39-bit aperture */
-	map.size = unmap.size = b->size;
-	map.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	f0 = flush_ns();
 	t0 = now_ns();
-	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &map)) {
+	if (dma_map(iova, b->mem, b->size)) {
 		tap(false, "timed map %s: %s", label, strerror(errno));
 		return;
 	}
@@ -682,8 +776,7 @@ static void do_timed(const char *label)
 		runs += b->phys[i] != b->phys[i - 1] + PAGE;
 	f2 = flush_ns();
 	t2 = now_ns();
-	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ||
-	    unmap.size != b->size) {
+	if (dma_unmap(iova, b->size)) {
 		tap(false, "timed unmap %s: %s", label, strerror(errno));
 		return;
 	}
@@ -779,6 +872,11 @@ int main(int argc, char **argv)
 
 			if (do_open(g ? atoi(g) : -1))
 				return 1;
+		} else if (!strcmp(cmd, "open-iommufd")) {
+			const char *g = line[12] ? line + 13 : getenv("DG_GROUP");
+
+			if (do_open_iommufd(g ? atoi(g) : -1))
+				return 1;
 		} else if (!strcmp(cmd, "trace-start")) {
 			trace_start();
 		} else if (!strcmp(cmd, "map")) {
@@ -841,9 +939,16 @@ int main(int argc, char **argv)
 			/* The command prints its own TAP lines. */
 			(void)!system(line + 3);
 		} else if (!strcmp(cmd, "close")) {
-			close(group);
-			close(container);
-			group = container = -1;
+			/* The device first: unbinding it tears its domain down. */
+			if (vdev >= 0)
+				close(vdev);
+			if (iommufd >= 0)
+				close(iommufd);
+			if (group >= 0)
+				close(group);
+			if (container >= 0)
+				close(container);
+			group = container = vdev = iommufd = -1;
 		} else {
 			tap(false, "unknown command: %s", line);
 		}

@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOMMUFD hook table (protections iommufd-map and iommufd-unmap).
+ *
+ * iommufd's own map and unpin paths (batch_to_domain, the inlined
+ * iopt_area_unpin_domain, struct pfn_batch) are static and private, so the
+ * flush hooks sit on the core functions iommufd calls with public types,
+ * filtered to the domains iommufd owns:
+ *  - iommu_map(): batch_to_domain() is the only place iommufd maps pinned
+ *    pfns into a domain; flush [paddr, paddr + size) first (reason map);
+ *  - iommu_unmap(): iommufd unmaps (iommu_unmap_nofail) and only then
+ *    unpins, "unpin must follow unmap". The pfns are read back with
+ *    iommu_iova_to_phys() before the unmap, and flushed after it returned
+ *    (the IOTLB is synced by then), so before the caller unpins (reason
+ *    unmap, or teardown inside iopt_table_remove_domain()).
+ * The unmap is split at physical discontinuities only when the run buffer
+ * fills: the same cut points iommufd itself uses, so a large IOMMU page is
+ * never split.
+ *
+ * Which domains are iommufd's: the ones it attaches through the
+ * IOMMUFD_INTERNAL *_group_handle() calls, adds to an IOAS
+ * (iopt_table_add_domain) or removes from one (iopt_table_remove_domain,
+ * which destroys the entry); an unknown paging domain mapped while the
+ * task is inside an iommufd entry point (ioctl, release, device attach) is
+ * one that existed before dmaguard loaded, and is adopted. DMA-API domains
+ * are never looked up: one flag test keeps the kernel's own DMA path cheap.
+ *
+ * Coherency is iommufd's own decision, iommufd_hwpt_paging::
+ * enforce_cache_coherency, fixed in iommufd_hwpt_paging_alloc(). That
+ * struct is private: the row that reads it is built only when compat probe
+ * IOMMUFD_HWPT_PRIVATE compiled against this kernel's own
+ * iommufd_private.h; otherwise coherency stays unknown and auto flushes.
+ */
+#include <linux/iommu.h>
+#include <linux/err.h>
+#include <linux/build_bug.h>
+#include "hooks.h"
+#include "../arch/arch.h"
+#include "../compat/compat.h"
+
+#ifdef DMAGUARD_HAS_IOMMU_MAP_GFP
+
+#ifdef DMAGUARD_HAS_IOMMUFD_HWPT_PRIVATE
+#include "iommufd_private.h"
+#define DG_IFD_SKIP_NO_PRIVATE	0
+#else
+#define DG_IFD_SKIP_NO_PRIVATE	1
+#endif
+
+struct iommu_attach_handle;
+
+static int (*dg_orig_map)(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
+static size_t (*dg_orig_unmap)(struct iommu_domain *domain,
+			       unsigned long iova, size_t size);
+static int (*dg_orig_attach)(struct iommu_domain *domain,
+			     struct iommu_group *group,
+			     struct iommu_attach_handle *handle);
+static void (*dg_orig_detach)(struct iommu_domain *domain,
+			      struct iommu_group *group);
+static int (*dg_orig_replace)(struct iommu_group *group,
+			      struct iommu_domain *new_domain,
+			      struct iommu_attach_handle *handle);
+/* struct io_pagetable is private to iommufd: only passed through. */
+static int (*dg_orig_add_domain)(void *iopt, struct iommu_domain *domain);
+static void (*dg_orig_remove_domain)(void *iopt, struct iommu_domain *domain);
+static long (*dg_orig_ioctl)(struct file *filp, unsigned int cmd,
+			     unsigned long arg);
+static int (*dg_orig_release)(struct inode *inode, struct file *filp);
+static int (*dg_orig_dev_attach)(void *idev, u32 *pt_id);
+static int (*dg_orig_dev_replace)(void *idev, u32 *pt_id);
+
+static_assert(__same_type(dg_orig_map, &iommu_map));
+static_assert(__same_type(dg_orig_unmap, &iommu_unmap));
+/* Declared in the private iommu-priv.h, which iommufd_private.h includes. */
+#ifdef DMAGUARD_HAS_IOMMUFD_HWPT_PRIVATE
+static_assert(__same_type(dg_orig_attach, &iommu_attach_group_handle));
+static_assert(__same_type(dg_orig_detach, &iommu_detach_group_handle));
+static_assert(__same_type(dg_orig_replace, &iommu_replace_group_handle));
+#endif
+
+/* iommufd entries dmaguard tracks, and tasks inside an iommufd entry point. */
+static atomic_t dg_ifd_tracked = ATOMIC_INIT(0);
+static atomic_t dg_ifd_inside = ATOMIC_INIT(0);
+/* The owner key of the "inside iommufd" marker contexts. */
+static const char dg_ifd_marker = 1;
+
+static bool dg_ifd_paging(const struct iommu_domain *domain)
+{
+	return (domain->type & __IOMMU_DOMAIN_PAGING) &&
+	       !(domain->type & __IOMMU_DOMAIN_DMA_API);
+}
+
+/* A referenced entry for an iommufd domain, created if needed. */
+static struct dg_domain *dg_ifd_track(struct iommu_domain *domain)
+{
+	struct dg_domain *d;
+	bool created;
+
+	d = dg_domain_get_or_create(DG_OWNER_IOMMUFD, domain, domain,
+				    &created);
+	if (d && created)
+		atomic_inc(&dg_ifd_tracked);
+	return d;
+}
+
+static void dg_ifd_untrack(struct iommu_domain *domain)
+{
+	struct dg_domain *d = dg_domain_find(domain, domain);
+
+	if (!d)
+		return;
+	if (dg_domain_destroy(d))
+		atomic_dec(&dg_ifd_tracked);
+	dg_domain_put(d);
+}
+
+/* Is the task inside an iommufd entry point, or tearing this domain down? */
+static bool dg_ifd_in_entry(const struct iommu_domain *domain)
+{
+	struct dg_ctx *ctx;
+
+	if (!atomic_read(&dg_ifd_inside))
+		return false;
+	ctx = dg_ctx_current();
+	return ctx && (ctx->op.key == &dg_ifd_marker || ctx->op.key == domain);
+}
+
+/*
+ * The entry of a domain iommufd maps or unmaps, referenced. NULL if the
+ * domain is not iommufd's; also NULL, with *orphan set, if it is but no
+ * entry could be made (allocation failure): flushed unattributed then.
+ */
+static struct dg_domain *dg_ifd_domain(struct iommu_domain *domain,
+				       bool *orphan)
+{
+	struct dg_domain *d;
+
+	*orphan = false;
+	if (!dg_ifd_paging(domain))
+		return NULL;
+	if (!atomic_read(&dg_ifd_tracked) && !atomic_read(&dg_ifd_inside))
+		return NULL;
+	d = dg_domain_find(domain, domain);
+	if (d || !dg_ifd_in_entry(domain))
+		return d;
+	/* An iommufd domain that existed before dmaguard was loaded. */
+	d = dg_ifd_track(domain);
+	*orphan = !d;
+	return d;
+}
+
+/* Fail safe for an iommufd domain without an entry: as VFIO's unknown owner. */
+static bool dg_ifd_orphan_flushes(void)
+{
+	if (!READ_ONCE(dg_enabled) ||
+	    READ_ONCE(dg_default_policy) == DG_POLICY_NEVER)
+		return false;
+	atomic64_inc(&dg_stats.unattributed_flushes);
+	return true;
+}
+
+static void dg_ifd_skipped(size_t size)
+{
+	atomic64_inc(&dg_stats.skipped_coherent);
+	atomic64_add(size, &dg_stats.skipped_coherent_bytes);
+}
+
+static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
+		      phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+{
+	bool orphan;
+	struct dg_domain *d = dg_ifd_domain(domain, &orphan);
+	int ret;
+
+	/* iommufd maps with GFP_KERNEL_ACCOUNT: the flush may reschedule. */
+	if ((d && dg_domain_flushing(d)) || (orphan && dg_ifd_orphan_flushes()))
+		dmaguard_flush_pfns(d, PHYS_PFN(paddr),
+				    PFN_UP(paddr + size) - PHYS_PFN(paddr),
+				    DG_REASON_MAP);
+	else if (d || orphan)
+		dg_ifd_skipped(size);
+	ret = dg_orig_map(domain, iova, paddr, size, prot, gfp);
+	if (d) {
+		if (!ret)
+			dg_domain_account(d, size);
+		dg_domain_put(d);
+	}
+	dg_hook_leave();
+	return ret;
+}
+
+struct dg_ifd_run {
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+#define DG_IFD_RUNS	32
+
+/*
+ * Reads the pfns behind [iova, iova + size) into at most DG_IFD_RUNS
+ * physically contiguous runs; returns how many bytes from iova they cover
+ * (less than size when the runs filled up, cut where a new run starts).
+ */
+static size_t dg_ifd_collect(struct iommu_domain *domain, unsigned long iova,
+			     size_t size, struct dg_ifd_run *runs,
+			     unsigned int *nr)
+{
+	size_t off = 0, at;
+
+	*nr = 0;
+	while (off < size) {
+		phys_addr_t phys = iommu_iova_to_phys(domain, iova + off);
+		unsigned long pfn = PHYS_PFN(phys);
+		struct dg_ifd_run *r = *nr ? &runs[*nr - 1] : NULL;
+
+		at = off;
+		off += PAGE_SIZE - ((iova + off) & ~PAGE_MASK);
+		/* A hole, or the same page again (unaligned start): nothing new. */
+		if (!phys || (r && pfn >= r->pfn && pfn < r->pfn + r->npages))
+			continue;
+		if (r && pfn == r->pfn + r->npages) {
+			r->npages++;
+			continue;
+		}
+		if (*nr == DG_IFD_RUNS)
+			return at;
+		runs[(*nr)++] = (struct dg_ifd_run){ pfn, 1 };
+	}
+	return size;
+}
+
+static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
+			   size_t size)
+{
+	struct dg_ifd_run runs[DG_IFD_RUNS];
+	enum dg_reason reason = DG_REASON_UNMAP;
+	size_t done = 0, span, ret;
+	struct dg_domain *d;
+	struct dg_ctx *ctx;
+	unsigned int nr, i;
+	bool orphan;
+
+	d = dg_ifd_domain(domain, &orphan);
+	if (!(d && dg_domain_flushing(d)) &&
+	    !(orphan && dg_ifd_orphan_flushes())) {
+		done = dg_orig_unmap(domain, iova, size);
+		if (d || orphan)
+			dg_ifd_skipped(done);
+		goto out;
+	}
+	ctx = dg_ctx_current();
+	if (ctx && ctx->reason == DG_REASON_TEARDOWN)
+		reason = DG_REASON_TEARDOWN;
+	while (done < size) {
+		span = dg_ifd_collect(domain, iova + done, size - done, runs,
+				      &nr);
+		ret = dg_orig_unmap(domain, iova + done, span);
+		/* Unmapped and IOTLB synced: flush before the caller unpins. */
+		for (i = 0; i < nr; i++)
+			dmaguard_flush_pfns(d, runs[i].pfn, runs[i].npages,
+					    reason);
+		done += ret;
+		if (ret != span)
+			break;
+	}
+out:
+	if (d) {
+		dg_domain_account(d, -(s64)done);
+		dg_domain_put(d);
+	}
+	dg_hook_leave();
+	return done;
+}
+
+/* Moves a group's devices onto (or, domain NULL, off) an iommufd entry. */
+static void dg_ifd_set_group(struct iommu_domain *domain,
+			     struct iommu_group *group, const char *devices)
+{
+	struct dg_domain *d;
+
+	if (!domain || !dg_ifd_paging(domain))
+		return;
+	d = dg_ifd_track(domain);
+	if (!d)
+		return;
+	dg_domain_add_group(d, group, devices);
+	dg_domain_put(d);
+}
+
+static void dg_ifd_drop_group(struct iommu_domain *domain,
+			      struct iommu_group *group)
+{
+	struct dg_domain *d;
+
+	if (!domain)
+		return;
+	d = dg_domain_find(domain, domain);
+	if (d) {
+		dg_domain_remove_group(d, group);
+		dg_domain_put(d);
+	}
+}
+
+static int dg_ifd_attach(struct iommu_domain *domain, struct iommu_group *group,
+			 struct iommu_attach_handle *handle)
+{
+	struct dg_devscan s = {};
+	int ret = dg_orig_attach(domain, group, handle);
+
+	if (!ret) {
+		dg_group_scan(group, &s);
+		dg_ifd_set_group(domain, group, s.devices);
+	}
+	dg_hook_leave();
+	return ret;
+}
+
+static void dg_ifd_detach(struct iommu_domain *domain,
+			  struct iommu_group *group)
+{
+	dg_orig_detach(domain, group);
+	/* The entry lives on until iopt_table_remove_domain(). */
+	dg_ifd_drop_group(domain, group);
+	dg_hook_leave();
+}
+
+static int dg_ifd_replace(struct iommu_group *group,
+			  struct iommu_domain *new_domain,
+			  struct iommu_attach_handle *handle)
+{
+	struct dg_devscan s = {};
+	int ret;
+
+	dg_group_scan(group, &s);	/* s.domain: the one being replaced */
+	ret = dg_orig_replace(group, new_domain, handle);
+	if (!ret && s.domain != new_domain) {
+		dg_ifd_drop_group(s.domain, group);
+		dg_ifd_set_group(new_domain, group, s.devices);
+	}
+	dg_hook_leave();
+	return ret;
+}
+
+static int dg_ifd_add_domain(void *iopt, struct iommu_domain *domain)
+{
+	struct dg_domain *d = dg_ifd_track(domain);
+	int ret;
+
+	/* Filling the new domain maps every existing area: flushed as map. */
+	ret = dg_orig_add_domain(iopt, domain);
+	dg_domain_put(d);
+	/* On failure iommufd frees the domain: never keep a stale key. */
+	if (ret)
+		dg_ifd_untrack(domain);
+	dg_hook_leave();
+	return ret;
+}
+
+static void dg_ifd_remove_domain(void *iopt, struct iommu_domain *domain)
+{
+	struct dg_domain *d = dg_ifd_track(domain);
+	struct dg_ctx ctx;
+
+	/* Unmaps and unpins every area of the domain: teardown flushes. */
+	dg_ctx_push(&ctx, domain, DG_REASON_TEARDOWN);
+	dg_orig_remove_domain(iopt, domain);
+	dg_ctx_pop(&ctx);
+	dg_domain_put(d);
+	dg_ifd_untrack(domain);
+	dg_hook_leave();
+}
+
+static void dg_ifd_enter(struct dg_ctx *ctx)
+{
+	atomic_inc(&dg_ifd_inside);
+	dg_ctx_push(ctx, &dg_ifd_marker, DG_REASON_UNMAP);
+}
+
+static void dg_ifd_exit(struct dg_ctx *ctx)
+{
+	dg_ctx_pop(ctx);
+	atomic_dec(&dg_ifd_inside);
+}
+
+static long dg_ifd_ioctl(struct file *filp, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct dg_ctx ctx;
+	long ret;
+
+	dg_ifd_enter(&ctx);
+	ret = dg_orig_ioctl(filp, cmd, arg);
+	dg_ifd_exit(&ctx);
+	dg_hook_leave();
+	return ret;
+}
+
+static int dg_ifd_release(struct inode *inode, struct file *filp)
+{
+	struct dg_ctx ctx;
+	int ret;
+
+	dg_ifd_enter(&ctx);
+	ret = dg_orig_release(inode, filp);
+	dg_ifd_exit(&ctx);
+	dg_hook_leave();
+	return ret;
+}
+
+static int dg_ifd_dev_attach(void *idev, u32 *pt_id)
+{
+	struct dg_ctx ctx;
+	int ret;
+
+	dg_ifd_enter(&ctx);
+	ret = dg_orig_dev_attach(idev, pt_id);
+	dg_ifd_exit(&ctx);
+	dg_hook_leave();
+	return ret;
+}
+
+static int dg_ifd_dev_replace(void *idev, u32 *pt_id)
+{
+	struct dg_ctx ctx;
+	int ret;
+
+	dg_ifd_enter(&ctx);
+	ret = dg_orig_dev_replace(idev, pt_id);
+	dg_ifd_exit(&ctx);
+	dg_hook_leave();
+	return ret;
+}
+
+#ifdef DMAGUARD_HAS_IOMMUFD_HWPT_PRIVATE
+static struct iommufd_hwpt_paging *
+(*dg_orig_hwpt_alloc)(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+		      struct iommufd_device *idev, ioasid_t pasid, u32 flags,
+		      bool immediate_attach,
+		      const struct iommu_user_data *user_data);
+static_assert(__same_type(dg_orig_hwpt_alloc, &iommufd_hwpt_paging_alloc));
+
+/*
+ * iommufd decides the coherency of a HWPT here, once (an upgrade at a later
+ * attach is ignored: flushing a domain that became coherent is only slow).
+ */
+static struct iommufd_hwpt_paging *
+dg_ifd_hwpt_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
+		  struct iommufd_device *idev, ioasid_t pasid, u32 flags,
+		  bool immediate_attach, const struct iommu_user_data *user_data)
+{
+	struct iommufd_hwpt_paging *hwpt;
+	struct dg_domain *d;
+
+	hwpt = dg_orig_hwpt_alloc(ictx, ioas, idev, pasid, flags,
+				  immediate_attach, user_data);
+	if (!IS_ERR(hwpt)) {
+		d = dg_domain_find(hwpt->common.domain, hwpt->common.domain);
+		if (d) {
+			WRITE_ONCE(d->coherent, hwpt->enforce_cache_coherency ?
+				   DG_COH_YES : DG_COH_NO);
+			dg_domain_put(d);
+		}
+	}
+	dg_hook_leave();
+	return hwpt;
+}
+#define DG_IFD_HWPT_WRAPPER	dg_ifd_hwpt_alloc
+#define DG_IFD_HWPT_ORIG	((void **)&dg_orig_hwpt_alloc)
+#else
+#define DG_IFD_HWPT_WRAPPER	NULL
+#define DG_IFD_HWPT_ORIG	NULL
+#endif
+
+enum { DG_IFD_NO_PRIVATE = 1 };
+
+static unsigned int dg_ifd_skip_flags(void)
+{
+	return DG_IFD_SKIP_NO_PRIVATE ? DG_IFD_NO_PRIVATE : 0;
+}
+
+static void dg_ifd_report(int err, const char *why)
+{
+	const char *coh = DG_IFD_SKIP_NO_PRIVATE ?
+		"coherency unknown: built without iommufd_private.h, auto flushes" :
+		"coherency from iommufd_hwpt_paging_alloc";
+
+	if (err) {
+		dg_prot_set(DG_PROT_IOMMUFD_MAP, DG_PS_UNAVAILABLE, "%s", why);
+		dg_prot_set(DG_PROT_IOMMUFD_UNMAP, DG_PS_UNAVAILABLE, "%s", why);
+		return;
+	}
+	dg_prot_set(DG_PROT_IOMMUFD_MAP, DG_PS_ARMED,
+		    "%s via iommu_map of iommufd domains (%s)",
+		    dg_arch_flush_method(), coh);
+	dg_prot_set(DG_PROT_IOMMUFD_UNMAP, DG_PS_ARMED,
+		    "%s via iommu_unmap of iommufd domains (%s)",
+		    dg_arch_flush_method(), coh);
+}
+
+static void dg_ifd_disarmed(void)
+{
+	/* Nothing sees these domains go away any more. */
+	dg_owner_kind_destroy(DG_OWNER_IOMMUFD);
+	atomic_set(&dg_ifd_tracked, 0);
+}
+
+static bool dg_ifd_wanted(void)
+{
+	return IS_ENABLED(CONFIG_IOMMUFD);
+}
+
+static const struct dg_hook dg_iommufd_rows[] = {
+	/*
+	 * Arm order: what destroys entries, then the flush hooks, then what
+	 * creates entries; disarm is the reverse (see vfio_type1.c).
+	 */
+	{
+		.symbol = "iopt_table_remove_domain",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_ifd_remove_domain,
+		.orig = (void **)&dg_orig_remove_domain,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommu_detach_group_handle",
+		.kind = DG_HOOK_WRAP,
+		.vmlinux = true,
+		/* only the devices file needs it (6.11+) */
+		.optional = true,
+		.wrapper = dg_ifd_detach,
+		.orig = (void **)&dg_orig_detach,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommu_unmap",
+		.kind = DG_HOOK_WRAP,
+		.vmlinux = true,
+		.wrapper = dg_ifd_unmap,
+		.orig = (void **)&dg_orig_unmap,
+		.provides = DG_PROT_IOMMUFD_UNMAP,
+	}, {
+		.symbol = "iommu_map",
+		.kind = DG_HOOK_WRAP,
+		.vmlinux = true,
+		.wrapper = dg_ifd_map,
+		.orig = (void **)&dg_orig_map,
+		.provides = DG_PROT_IOMMUFD_MAP,
+	}, {
+		.symbol = "iommufd_fops_ioctl",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_ifd_ioctl,
+		.orig = (void **)&dg_orig_ioctl,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommufd_fops_release",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_ifd_release,
+		.orig = (void **)&dg_orig_release,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommufd_device_attach",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_ifd_dev_attach,
+		.orig = (void **)&dg_orig_dev_attach,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommufd_device_replace",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_ifd_dev_replace,
+		.orig = (void **)&dg_orig_dev_replace,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iopt_table_add_domain",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_ifd_add_domain,
+		.orig = (void **)&dg_orig_add_domain,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommu_attach_group_handle",
+		.kind = DG_HOOK_WRAP,
+		.vmlinux = true,
+		/* only the devices file needs it (6.11+) */
+		.optional = true,
+		.wrapper = dg_ifd_attach,
+		.orig = (void **)&dg_orig_attach,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommu_replace_group_handle",
+		.kind = DG_HOOK_WRAP,
+		.vmlinux = true,
+		/* only the devices file needs it (6.11+) */
+		.optional = true,
+		.wrapper = dg_ifd_replace,
+		.orig = (void **)&dg_orig_replace,
+		.provides = DG_PROT_NONE,
+	}, {
+		.symbol = "iommufd_hwpt_paging_alloc",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = DG_IFD_HWPT_WRAPPER,
+		.orig = DG_IFD_HWPT_ORIG,
+		.provides = DG_PROT_NONE,
+		.skip_flags = DG_IFD_NO_PRIVATE,
+	},
+};
+
+static struct dg_hook_state dg_iommufd_state[ARRAY_SIZE(dg_iommufd_rows)];
+
+struct dg_hook_set dg_iommufd_hooks = {
+	.name = "iommufd",
+	/* Built in, its symbols are in vmlinux like the core rows. */
+	.module = IS_MODULE(CONFIG_IOMMUFD) ? "iommufd" : NULL,
+	.hooks = dg_iommufd_rows,
+	.state = dg_iommufd_state,
+	.nr = ARRAY_SIZE(dg_iommufd_rows),
+	.wanted = dg_ifd_wanted,
+	.skip_flags = dg_ifd_skip_flags,
+	.report = dg_ifd_report,
+	.disarmed = dg_ifd_disarmed,
+};
+
+#else /* !DMAGUARD_HAS_IOMMU_MAP_GFP */
+
+/*
+ * Before 6.3 iommu_map() took no gfp_t; iommufd exists since 6.2. Rather
+ * than a second set of wrappers for one release, say so.
+ */
+static bool dg_ifd_wanted(void)
+{
+	if (IS_ENABLED(CONFIG_IOMMUFD)) {
+		dg_prot_set(DG_PROT_IOMMUFD_MAP, DG_PS_UNAVAILABLE,
+			    "iommu_map() has no gfp_t argument (kernel < 6.3): not hooked");
+		dg_prot_set(DG_PROT_IOMMUFD_UNMAP, DG_PS_UNAVAILABLE,
+			    "iommu_map() has no gfp_t argument (kernel < 6.3): not hooked");
+	}
+	return false;
+}
+
+struct dg_hook_set dg_iommufd_hooks = {
+	.name = "iommufd",
+	.wanted = dg_ifd_wanted,
+};
+
+#endif /* DMAGUARD_HAS_IOMMU_MAP_GFP */

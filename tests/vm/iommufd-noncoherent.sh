@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# In-guest, debug kernel (CONFIG_IOMMUFD=m): VFIO device cdev + IOMMUFD on a
+# non-coherent intel-iommu domain (no snoop control). dmaguard is loaded
+# before iommufd; then the DESIGN §7 oracle over IOMMU_IOAS_MAP/UNMAP,
+# counters, policies, teardown at device close, a domain that existed
+# before dmaguard loaded, and unload under a map loop.
+. /dg/tap.sh
+
+dg-modload /dg/dmaguard.ko
+t "iommufd-map waits for iommufd: $(prot iommufd-map)" \
+	[ "$(prot iommufd-map)" = "unavailable iommufd not loaded (arms when it loads)" ]
+dg-modload iommufd
+t "iommufd-map armed once iommufd loads: $(prot iommufd-map)" [ "$(prot_state iommufd-map)" = armed ]
+t "iommufd-unmap armed once iommufd loads: $(prot iommufd-unmap)" [ "$(prot_state iommufd-unmap)" = armed ]
+case "$(prot iommufd-map)" in
+*"coherency from iommufd_hwpt_paging_alloc"*) c=y ;; *) c=n ;; esac
+t "iommufd coherency comes from iommufd's own HWPT decision" [ $c = y ]
+G=$(dg-bind-edu)
+export DG_GROUP=$G
+t "edu has a VFIO device cdev" ls /dev/vfio/devices/vfio0
+
+dgvfio <<'CMDS'
+open-iommufd
+expect-domain
+sh . /dg/tap.sh; t "domain owner is iommufd" [ "$(cat $DG/domains/$DG_DOMAIN/owner)" = iommufd ]
+sh . /dg/tap.sh; t "domain devices lists the edu BDF ($(cat $DG/domains/$DG_DOMAIN/devices))" grep -q '0000:00:0[0-9a-f].0' $DG/domains/$DG_DOMAIN/devices
+sh . /dg/tap.sh; t "domain is not coherent (intel-iommu without snoop control)" [ "$(cat $DG/domains/$DG_DOMAIN/coherent)" = 0 ]
+sh . /dg/tap.sh; t "domain policy auto, flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/policy) $(cat $DG/domains/$DG_DOMAIN/flushing)" = "auto 1" ]
+sh . /dg/tap.sh; bad_writes $DG/domains/$DG_DOMAIN/policy always
+sh . /dg/tap.sh; t "nothing in sysfs looks like a kernel address" no_pointers
+trace-start
+counters-begin
+map page 4096
+map odd3 12288
+map odd17 69632
+map mib5 5255168
+map big 8388608
+map thp 4194304 thp
+sh . /dg/tap.sh; t "mapped_bytes counts the six mappings ($(cat $DG/domains/$DG_DOMAIN/mapped_bytes))" [ "$(cat $DG/domains/$DG_DOMAIN/mapped_bytes)" = 17924096 ]
+unmap page
+unmap odd3
+unmap odd17
+unmap mib5
+unmap big
+unmap thp
+check page flush
+check odd3 flush
+check odd17 flush
+check mib5 flush
+check big flush
+check thp flush
+counters-check
+sh . /dg/tap.sh; echo never > $DG/domains/$DG_DOMAIN/policy; t "policy never: flushing 0" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 0 ]
+map never1 1048576
+unmap never1
+check never1 none
+sh . /dg/tap.sh; echo auto > $DG/domains/$DG_DOMAIN/policy; echo 0 > $DG/enabled; t "enabled=0: iommufd-map says disabled" [ "$(prot_state iommufd-map)" = disabled ]
+map off1 1048576
+unmap off1
+check off1 none
+sh . /dg/tap.sh; echo 1 > $DG/enabled; t "enabled=1 again: flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 1 ]
+map leftover 262144
+close
+check-teardown leftover
+CMDS
+t "domain directory removed when the device closed" [ -z "$(ls $DG/domains)" ]
+
+# A domain that exists before dmaguard loads is adopted at its first map.
+dgvfio <<'CMDS'
+open-iommufd
+sh rmmod dmaguard && insmod /dg/dmaguard.ko
+sh . /dg/tap.sh; t "reloaded: no entry for the existing domain yet" [ -z "$(ls $DG/domains)" ]
+trace-start
+map late 1048576
+expect-domain
+sh . /dg/tap.sh; t "adopted domain: owner iommufd, coherency unknown, flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/owner) $(cat $DG/domains/$DG_DOMAIN/coherent) $(cat $DG/domains/$DG_DOMAIN/flushing)" = "iommufd unknown 1" ]
+unmap late
+check late flush
+map late2 65536
+close
+check-teardown late2
+CMDS
+t "adopted domain removed when the device closed" [ -z "$(ls $DG/domains)" ]
+
+# dmaguard unloaded and reloaded while a process loops map/unmap.
+printf 'open-iommufd %s\nloop 20 1048576\n' "$G" > /tmp/loop.cmds
+dgvfio < /tmp/loop.cmds > /tmp/loop.out 2>&1 &
+loop=$!
+sleep 2
+fails=0
+i=0
+while [ $i -lt 5 ]; do
+	rmmod dmaguard || fails=$((fails + 1))
+	sleep 1
+	insmod /dg/dmaguard.ko || fails=$((fails + 1))
+	sleep 1
+	i=$((i + 1))
+done
+t "rmmod/insmod of dmaguard 5 times under an IOAS map/unmap loop" [ $fails = 0 ]
+wait $loop
+cat /tmp/loop.out
+t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out
+t "no iommufd domain left behind by the loop" [ -z "$(ls $DG/domains)" ]
+rmmod dmaguard
+t "dmaguard unloads cleanly at the end" [ ! -d $DG ]

@@ -42,4 +42,11 @@ unsigned long dg_arch_func_entry(unsigned long addr);
 /* May this function entry be the target of an indirect call? */
 bool dg_arch_func_callable(unsigned long entry);
 
+/*
+ * Where a wrapper calls the original of an ftrace-hooked function: past
+ * its ftrace call site when an indirect call may land there, so the call
+ * does not pass the trampoline a second time; else @entry.
+ */
+unsigned long dg_arch_func_body(unsigned long entry);
+
 #endif /* DMAGUARD_ARCH_H */

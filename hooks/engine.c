@@ -25,6 +25,7 @@
 #include <linux/delay.h>
 #include <linux/rcupdate.h>
 #include <linux/kallsyms.h>
+#include <linux/hash.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include "hooks.h"
@@ -61,11 +62,41 @@ static struct dg_hook_set *const dg_sets[] = {
 static DEFINE_SPINLOCK(dg_ctx_lock);
 static LIST_HEAD(dg_ctx_list);
 
+/*
+ * Tasks whose current owner operation needs nothing from the per-run hooks
+ * (a coherent domain under auto, or policy never): the ftrace thunk lets
+ * their pin/unpin calls run unhooked, which is what keeps a coherent
+ * domain's map/unmap near its cost without dmaguard. One slot per hash of
+ * the task; a task that finds its slot taken just takes the hooked path.
+ */
+#define DG_QUIET_BITS	6
+static struct task_struct *dg_quiet[1 << DG_QUIET_BITS];
+
+static struct task_struct **dg_quiet_slot(struct task_struct *task)
+{
+	return &dg_quiet[hash_ptr(task, DG_QUIET_BITS)];
+}
+
+/*
+ * Lets the current task's per-run hooks be skipped until dg_ctx_pop() if
+ * the operation decided it flushes nothing. Not when enabled=0: that is
+ * checked per run, so turning it back on takes effect at once. The caller
+ * then accounts the operation as a whole.
+ */
+bool dg_ctx_quiet(struct dg_ctx *ctx)
+{
+	if (!ctx->op.known || ctx->op.target || !READ_ONCE(dg_enabled))
+		return false;
+	ctx->quiet = !cmpxchg(dg_quiet_slot(current), NULL, current);
+	return ctx->quiet;
+}
+
 /* Starts an owner operation: decides once what its runs need. */
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
 {
 	ctx->task = current;
 	ctx->reason = reason;
+	ctx->quiet = false;
 	dg_owner_begin(&ctx->op, key);
 	spin_lock(&dg_ctx_lock);
 	list_add(&ctx->node, &dg_ctx_list);
@@ -74,6 +105,8 @@ void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
 
 void dg_ctx_pop(struct dg_ctx *ctx)
 {
+	if (ctx->quiet)
+		WRITE_ONCE(*dg_quiet_slot(current), NULL);
 	spin_lock(&dg_ctx_lock);
 	list_del(&ctx->node);
 	spin_unlock(&dg_ctx_lock);
@@ -130,7 +163,9 @@ static void notrace dg_ftrace_thunk(unsigned long ip, unsigned long parent_ip,
 {
 	struct dg_hook_state *st = container_of(ops, struct dg_hook_state, ops);
 
-	/* Our wrapper calling the original: let it run. */
+	if (st->hook->per_run && READ_ONCE(*dg_quiet_slot(current)) == current)
+		return;
+	/* Our wrapper calling the original at its entry: let it run. */
 	if (within_module(parent_ip, THIS_MODULE))
 		return;
 	atomic_inc(&dg_hook_inflight);
@@ -244,8 +279,11 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 	*h->orig = (void *)addr;
 	memset(&st->ops, 0, sizeof(st->ops));
 	st->ops.func = dg_ftrace_thunk;
-	st->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_RECURSION |
-			DG_FTRACE_OPS_FL_REGS;
+	/*
+	 * No FTRACE_OPS_FL_RECURSION: the thunk calls nothing traceable, so it
+	 * needs no recursion guard around it (one less call per hooked call).
+	 */
+	st->ops.flags = FTRACE_OPS_FL_IPMODIFY | DG_FTRACE_OPS_FL_REGS;
 	ret = ftrace_set_filter_ip(&st->ops, addr, 0, 0);
 	if (ret) {
 		scnprintf(why, whylen, "ftrace filter on %s failed: %d",
@@ -258,6 +296,8 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 		scnprintf(why, whylen, "ftrace on %s failed: %d", name, ret);
 		return ret;
 	}
+	/* Both entries are valid; the body one skips a second ftrace pass. */
+	WRITE_ONCE(*h->orig, (void *)dg_arch_func_body(addr));
 	st->armed = true;
 	return 0;
 }

@@ -45,6 +45,11 @@ struct dg_hook {
 	int provides;			/* enum dg_prot, or DG_PROT_NONE */
 	bool optional;			/* absent on some kernels: not an error */
 	bool vmlinux;			/* in the core kernel, not set->module */
+	/*
+	 * Called once per pfn run below an owner operation: not redirected
+	 * for a task whose operation needs no per-run work (dg_ctx_quiet).
+	 */
+	bool per_run;
 	unsigned int skip_flags;	/* skip the row if set->skip_flags() has these */
 };
 
@@ -97,12 +102,14 @@ struct dg_ctx {
 	struct list_head node;
 	struct task_struct *task;
 	enum dg_reason reason;
+	bool quiet;
 	struct dg_owner_op op;
 };
 
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason);
 void dg_ctx_pop(struct dg_ctx *ctx);
 struct dg_ctx *dg_ctx_current(void);
+bool dg_ctx_quiet(struct dg_ctx *ctx);
 
 /* The devices of an IOMMU group, and the domain they are attached to. */
 struct iommu_group;

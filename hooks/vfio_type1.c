@@ -20,6 +20,7 @@
  */
 #include <linux/iommu.h>
 #include <linux/vfio.h>
+#include <linux/uaccess.h>
 #include "hooks.h"
 
 static long (*dg_orig_pin)(void *dma, unsigned long vaddr, long npage,
@@ -104,20 +105,49 @@ static void dg_vfio_adopt(void *iommu_data)
 	dg_domain_put(d);
 }
 
+/*
+ * A quiet map/unmap (nothing to flush: its pin/unpin runs were not hooked)
+ * is accounted whole, from the size VFIO read, or wrote back on unmap.
+ * The user may rewrite it meanwhile: only the mapped_bytes gauge would be
+ * off, and it is clamped at zero.
+ */
+static void dg_vfio_quiet_account(struct dg_ctx *ctx, unsigned int cmd,
+				  unsigned long arg)
+{
+	u64 __user *usize;
+	u64 size;
+
+	if (cmd == VFIO_IOMMU_MAP_DMA)
+		usize = &((struct vfio_iommu_type1_dma_map __user *)arg)->size;
+	else
+		usize = &((struct vfio_iommu_type1_dma_unmap __user *)arg)->size;
+	if (get_user(size, usize) || size > S64_MAX)
+		return;
+	ctx->op.mapped_delta += cmd == VFIO_IOMMU_MAP_DMA ? (s64)size :
+							   -(s64)size;
+	ctx->op.skipped_runs++;
+	ctx->op.skipped_bytes += size;
+}
+
 static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 			  unsigned long arg)
 {
 	bool track = cmd == VFIO_IOMMU_MAP_DMA || cmd == VFIO_IOMMU_UNMAP_DMA;
+	bool quiet = false;
 	struct dg_ctx ctx;
 	long ret;
 
 	if (track) {
 		dg_vfio_adopt(iommu_data);
 		dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
+		quiet = dg_ctx_quiet(&ctx);
 	}
 	ret = dg_orig_ioctl(iommu_data, cmd, arg);
-	if (track)
+	if (track) {
+		if (quiet && !ret)
+			dg_vfio_quiet_account(&ctx, cmd, arg);
 		dg_ctx_pop(&ctx);
+	}
 	dg_hook_leave();
 	return ret;
 }
@@ -225,12 +255,14 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 	}, {
 		.symbol = "vfio_pin_pages_remote",
 		.kind = DG_HOOK_WRAP,
+		.per_run = true,
 		.wrapper = dg_vfio_pin,
 		.orig = (void **)&dg_orig_pin,
 		.provides = DG_PROT_VFIO_MAP,
 	}, {
 		.symbol = "vfio_unpin_pages_remote",
 		.kind = DG_HOOK_WRAP,
+		.per_run = true,
 		.wrapper = dg_vfio_unpin,
 		.orig = (void **)&dg_orig_unpin,
 		.provides = DG_PROT_VFIO_UNMAP,

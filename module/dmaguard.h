@@ -166,6 +166,9 @@ struct dg_owner_op {
 	struct dg_domain *target;
 	bool known;
 	s64 mapped_delta;
+	/* runs not flushed, added to the skipped_coherent stats at the end */
+	u64 skipped_runs;
+	u64 skipped_bytes;
 };
 
 void dg_owner_begin(struct dg_owner_op *op, const void *owner_key);

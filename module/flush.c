@@ -121,6 +121,8 @@ void dg_owner_begin(struct dg_owner_op *op, const void *owner_key)
 {
 	op->key = owner_key;
 	op->mapped_delta = 0;
+	op->skipped_runs = 0;
+	op->skipped_bytes = 0;
 	op->target = dg_owner_flush_target(owner_key, &op->known);
 }
 
@@ -128,6 +130,11 @@ void dg_owner_end(struct dg_owner_op *op)
 {
 	if (op->mapped_delta)
 		dg_owner_account(op->key, op->mapped_delta);
+	if (op->skipped_runs) {
+		atomic64_add(op->skipped_runs, &dg_stats.skipped_coherent);
+		atomic64_add(op->skipped_bytes,
+			     &dg_stats.skipped_coherent_bytes);
+	}
 	dg_domain_put(op->target);
 	op->target = NULL;
 }
@@ -155,6 +162,12 @@ void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,
 		return;
 	}
 skip:
+	/* Counted once per operation: no shared cache line per run. */
+	if (op) {
+		op->skipped_runs++;
+		op->skipped_bytes += (u64)npages << PAGE_SHIFT;
+		return;
+	}
 	atomic64_inc(&dg_stats.skipped_coherent);
 	atomic64_add((u64)npages << PAGE_SHIFT, &dg_stats.skipped_coherent_bytes);
 }

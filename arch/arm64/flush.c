@@ -64,6 +64,15 @@ unsigned long dg_arch_func_entry(unsigned long addr)
 	return addr;
 }
 
+/*
+ * arm64 ftrace sites are NOPs patched in a function's first instructions
+ * (patchable-function-entry); always enter at the top.
+ */
+unsigned long dg_arch_func_body(unsigned long entry)
+{
+	return entry;
+}
+
 #define DG_BTI_C	0xd503245fU
 #define DG_BTI_JC	0xd50324dfU
 #define DG_PACIASP	0xd503233fU	/* implicit BTI c landing pad */

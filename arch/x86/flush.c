@@ -76,6 +76,33 @@ unsigned long dg_arch_func_entry(unsigned long addr)
 	return addr;
 }
 
+/*
+ * The ftrace site is the 5-byte call (or its NOP) right after the ENDBR.
+ * Skipping it is only allowed without IBT enforcement: the instruction
+ * after it is no ENDBR, so with IBT on an indirect call there would take a
+ * #CP. Other ftrace users of the function (kprobes, BPF) already ran for
+ * this call on the redirected entry.
+ */
+unsigned long dg_arch_func_body(unsigned long entry)
+{
+	static const u8 nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	unsigned long site = entry;
+	u8 insn[5];
+	u32 endbr;
+
+	if (cpu_feature_enabled(X86_FEATURE_IBT))
+		return entry;
+	if (!copy_from_kernel_nofault(&endbr, (void *)entry, sizeof(endbr)) &&
+	    endbr == DG_ENDBR64)
+		site += 4;
+	if (copy_from_kernel_nofault(insn, (void *)site, sizeof(insn)))
+		return entry;
+	/* A call to a trampoline, or the NOP ftrace leaves when idle. */
+	if (insn[0] != 0xe8 && memcmp(insn, nop5, sizeof(nop5)))
+		return entry;
+	return site + sizeof(insn);
+}
+
 bool dg_arch_func_callable(unsigned long entry)
 {
 	u32 insn;

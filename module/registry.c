@@ -245,15 +245,20 @@ void dg_owner_set_coherent(const void *owner_key, int coherent)
 	spin_unlock(&dg_registry_lock);
 }
 
-/* Tears down every entry of an owner that is going away. */
-void dg_owner_destroy(const void *owner_key)
+/*
+ * Destroys every listed entry that @match accepts (all if NULL), one at a
+ * time: the sysfs removal cannot run under the spinlock.
+ */
+static void dg_destroy_where(bool (*match)(const struct dg_domain *d,
+					   const void *arg),
+			     const void *arg)
 {
 	struct dg_domain *d;
 
 	for (;;) {
 		spin_lock(&dg_registry_lock);
 		list_for_each_entry(d, &dg_registry_list, node)
-			if (d->owner_key == owner_key)
+			if (!match || match(d, arg))
 				goto found;
 		spin_unlock(&dg_registry_lock);
 		return;
@@ -263,6 +268,28 @@ found:
 		dg_domain_destroy(d);
 		dg_domain_put(d);
 	}
+}
+
+static bool dg_match_key(const struct dg_domain *d, const void *owner_key)
+{
+	return d->owner_key == owner_key;
+}
+
+static bool dg_match_kind(const struct dg_domain *d, const void *owner)
+{
+	return d->owner == *(const enum dg_owner *)owner;
+}
+
+/* Tears down every entry of an owner that is going away. */
+void dg_owner_destroy(const void *owner_key)
+{
+	dg_destroy_where(dg_match_key, owner_key);
+}
+
+/* Forgets every entry of one owner kind (its hooks can no longer see them). */
+void dg_owner_kind_destroy(enum dg_owner owner)
+{
+	dg_destroy_where(dg_match_kind, &owner);
 }
 
 /* mapped_bytes is a gauge: pages currently pinned and mapped. */
@@ -284,26 +311,6 @@ void dg_domain_account(struct dg_domain *d, s64 mapped_delta)
 {
 	if (atomic64_add_return(mapped_delta, &d->mapped_bytes) < 0)
 		atomic64_set(&d->mapped_bytes, 0);
-}
-
-/* Forgets every entry of one owner kind (its hooks can no longer see them). */
-void dg_owner_kind_destroy(enum dg_owner owner)
-{
-	struct dg_domain *d;
-
-	for (;;) {
-		spin_lock(&dg_registry_lock);
-		list_for_each_entry(d, &dg_registry_list, node)
-			if (d->owner == owner)
-				goto found;
-		spin_unlock(&dg_registry_lock);
-		return;
-found:
-		kobject_get(&d->kobj);
-		spin_unlock(&dg_registry_lock);
-		dg_domain_destroy(d);
-		dg_domain_put(d);
-	}
 }
 
 /*
@@ -340,20 +347,7 @@ int dg_registry_init(struct kobject *parent)
 
 void dg_registry_exit(void)
 {
-	struct dg_domain *d;
-
-	for (;;) {
-		spin_lock(&dg_registry_lock);
-		d = list_first_entry_or_null(&dg_registry_list,
-					     struct dg_domain, node);
-		if (d)
-			kobject_get(&d->kobj);
-		spin_unlock(&dg_registry_lock);
-		if (!d)
-			break;
-		dg_domain_destroy(d);
-		dg_domain_put(d);
-	}
+	dg_destroy_where(NULL, NULL);
 	kobject_put(dg_domains_kobj);
 	dg_domains_kobj = NULL;
 }

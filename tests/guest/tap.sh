@@ -63,3 +63,26 @@ bad_writes() {
 no_pointers() {
 	! find $DG -type f -perm -0400 -exec cat {} + 2>/dev/null | grep -Eqi '(0x)?ffff[0-9a-f]{12}'
 }
+
+# reload_under_loop OPEN SECONDS N: dgvfio opens $DG_GROUP with OPEN (open |
+# open-iommufd) and loops map/unmap of 1 MiB for SECONDS while dmaguard is
+# unloaded and reloaded N times; TAP lines for the reloads and the loop.
+reload_under_loop() {
+	printf '%s %s\nloop %s 1048576\n' "$1" "$DG_GROUP" "$2" > /tmp/loop.cmds
+	dgvfio < /tmp/loop.cmds > /tmp/loop.out 2>&1 &
+	_loop=$!
+	sleep 2
+	_fails=0
+	_i=0
+	while [ $_i -lt "$3" ]; do
+		rmmod dmaguard || _fails=$((_fails + 1))
+		sleep 1
+		insmod /dg/dmaguard.ko || _fails=$((_fails + 1))
+		sleep 1
+		_i=$((_i + 1))
+	done
+	t "rmmod/insmod of dmaguard $3 times under a map/unmap loop ($1)" [ $_fails = 0 ]
+	wait $_loop
+	cat /tmp/loop.out
+	t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out
+}

@@ -96,24 +96,7 @@ close
 CMDS
 
 # dmaguard unloaded and reloaded while a process loops map/unmap.
-echo "open $G" > /tmp/loop.cmds
-echo "loop 25 1048576" >> /tmp/loop.cmds
-dgvfio < /tmp/loop.cmds > /tmp/loop.out 2>&1 &
-loop=$!
-sleep 2
-fails=0
-i=0
-while [ $i -lt 6 ]; do
-	rmmod dmaguard || fails=$((fails + 1))
-	sleep 1
-	insmod /dg/dmaguard.ko || fails=$((fails + 1))
-	sleep 1
-	i=$((i + 1))
-done
-t "rmmod/insmod of dmaguard 6 times under a map/unmap loop" [ $fails = 0 ]
-wait $loop
-cat /tmp/loop.out
-t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out
+reload_under_loop open 25 6
 t "protections armed after the reloads" [ "$(prot_state vfio-map)" = armed ]
 rmmod dmaguard
 t "dmaguard unloads cleanly at the end" [ ! -d $DG ]

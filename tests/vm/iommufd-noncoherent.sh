@@ -28,6 +28,10 @@ sh . /dg/tap.sh; t "domain is not coherent (intel-iommu without snoop control)" 
 sh . /dg/tap.sh; t "domain policy auto, flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/policy) $(cat $DG/domains/$DG_DOMAIN/flushing)" = "auto 1" ]
 sh . /dg/tap.sh; bad_writes $DG/domains/$DG_DOMAIN/policy always
 sh . /dg/tap.sh; t "nothing in sysfs looks like a kernel address" no_pointers
+sh . /dg/tap.sh; dmaguardctl audit > /tmp/audit.txt; cat /tmp/audit.txt | sed 's/^/# /'; t "audit: the group is open through the VFIO cdev" grep -q "open by: .*(vfio-cdev)" /tmp/audit.txt
+sh . /dg/tap.sh; t "audit: the group is in dmaguard domain $DG_DOMAIN" grep -q "dmaguard domain:  $DG_DOMAIN\$" /tmp/audit.txt
+sh . /dg/tap.sh; t "audit verdict: protected (by iommufd-map/unmap)" grep -q "verdict: *protected\$" /tmp/audit.txt
+sh . /dg/tap.sh; t "audit: coherency is what iommufd decided" grep -q "coherent: *no (dmaguard domain $DG_DOMAIN (what iommufd decided))" /tmp/audit.txt
 trace-start
 counters-begin
 map page 4096
@@ -83,23 +87,7 @@ CMDS
 t "adopted domain removed when the device closed" [ -z "$(ls $DG/domains)" ]
 
 # dmaguard unloaded and reloaded while a process loops map/unmap.
-printf 'open-iommufd %s\nloop 20 1048576\n' "$G" > /tmp/loop.cmds
-dgvfio < /tmp/loop.cmds > /tmp/loop.out 2>&1 &
-loop=$!
-sleep 2
-fails=0
-i=0
-while [ $i -lt 5 ]; do
-	rmmod dmaguard || fails=$((fails + 1))
-	sleep 1
-	insmod /dg/dmaguard.ko || fails=$((fails + 1))
-	sleep 1
-	i=$((i + 1))
-done
-t "rmmod/insmod of dmaguard 5 times under an IOAS map/unmap loop" [ $fails = 0 ]
-wait $loop
-cat /tmp/loop.out
-t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out
+reload_under_loop open-iommufd 20 5
 t "no iommufd domain left behind by the loop" [ -z "$(ls $DG/domains)" ]
 rmmod dmaguard
 t "dmaguard unloads cleanly at the end" [ ! -d $DG ]

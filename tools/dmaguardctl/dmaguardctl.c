@@ -1129,8 +1129,9 @@ static int cmd_audit(void)
 			snprintf(g->coherent, sizeof(g->coherent), "%s",
 				 coherent_word(dom.coherent));
 			snprintf(g->coherent_src, sizeof(g->coherent_src),
-				 "dmaguard domain %d (what VFIO decided)",
-				 g->domain);
+				 "dmaguard domain %d (what %s decided)",
+				 g->domain, strcmp(dom.owner, "iommufd") ?
+				 "VFIO" : "iommufd");
 			iommu_coherency_guess(g, val, sizeof(val));
 		} else {
 			snprintf(g->coherent, sizeof(g->coherent), "%s",

@@ -153,6 +153,11 @@ if [ -d $FS ] && [ -e /proc/self/fail-nth ]; then
 	# between these markers as expected, and every other splat still fails.
 	echo DG-FAULT-INJECTION-BEGIN
 	dgstress fail-attach $GE 1000
+	if [ -c /dev/iommu ]; then
+		dgstress fail-attach-iommufd $GE 1000
+	else
+		echo "# not run: iommufd fault injection (no /dev/iommu on this kernel)"
+	fi
 	rmmod vfio_iommu_type1
 	dgstress fail-load $(find /lib/modules/$(uname -r) -name vfio_iommu_type1.ko) \
 		vfio_iommu_type1 1000

@@ -29,6 +29,12 @@
  *   fail-attach GROUP MAXN      (fault-injection kernels only)
  *	for n = 1..MAXN: /proc/thread-self/fail-nth = n around the container
  *	attach (VFIO_SET_IOMMU), then check VFIO and dmaguard agree.
+ *   fail-attach-iommufd GROUP MAXN      (fault-injection kernels only)
+ *	the same through iommufd: fail-nth = n around the device cdev's
+ *	VFIO_DEVICE_ATTACH_IOMMUFD_PT to an IOAS (where dmaguard tracks the new
+ *	domain); when the attach succeeds, an IOAS map and unmap must work
+ *	and be flushed by dmaguard (tracked, adopted, or unattributed), and
+ *	closing must leave no domain behind.
  *   fail-load KO NAME MAXN [PARAMS]  (fault-injection kernels only)
  *	for n = 1..MAXN: fail-nth = n around finit_module(KO); a load either
  *	fails cleanly (dmaguard: no sysfs tree left) or leaves a sane
@@ -62,6 +68,7 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 #include "dgcommon.h"
+#include "dgiommufd.h"
 
 #define PAGE	4096UL
 #define HUGE	(2UL << 20)
@@ -1026,6 +1033,123 @@ static int cmd_fail_attach(int argc, char **argv)
 	return bad != 0;
 }
 
+/* One try of cmd_fail_attach_iommufd; 0 ok, 1 attach failed, -1 bad. */
+static int fail_attach_iommufd_once(int grp, unsigned int n, bool *all,
+				    char *why, size_t len)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+	struct iommu_ioas_map map = { .size = sizeof(map) };
+	struct iommu_ioas_unmap unmap = { .size = sizeof(unmap) };
+	int fd = open("/dev/iommu", O_RDWR), dev = dg_open_group_cdev(grp);
+	long long f0, f1;
+	int ret = 0, rc;
+	void *buf;
+
+	bind.iommufd = fd;
+	if (fd < 0 || dev < 0 || ioctl(fd, IOMMU_IOAS_ALLOC, &alloc) ||
+	    ioctl(dev, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
+		snprintf(why, len, "setup n=%u: %s", n, strerror(errno));
+		ret = -1;
+		goto out;
+	}
+	at.pt_id = alloc.out_ioas_id;
+	if (set_fail_nth(n)) {
+		snprintf(why, len, "write fail-nth: %s", strerror(errno));
+		ret = -1;
+		goto out;
+	}
+	rc = ioctl(dev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+	if (get_fail_nth() > 0)
+		*all = true;	/* fewer than n fault sites: done */
+	set_fail_nth(0);
+	if (rc) {
+		ret = 1;
+		goto out;
+	}
+	buf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED) {
+		snprintf(why, len, "n=%u: mmap: %s", n, strerror(errno));
+		ret = -1;
+		goto out;
+	}
+	memset(buf, 0x5a, PAGE);
+	map.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+		    IOMMU_IOAS_MAP_WRITEABLE;
+	map.ioas_id = unmap.ioas_id = alloc.out_ioas_id;
+	map.user_va = (uintptr_t)buf;
+	map.length = unmap.length = PAGE;
+	map.iova = unmap.iova = 0x100000;
+	f0 = read_stat("flushes");
+	if (ioctl(fd, IOMMU_IOAS_MAP, &map) ||
+	    ioctl(fd, IOMMU_IOAS_UNMAP, &unmap) || unmap.length != PAGE) {
+		snprintf(why, len, "n=%u: attach succeeded but IOAS map/unmap "
+			 "failed: %s", n, strerror(errno));
+		ret = -1;
+	}
+	f1 = read_stat("flushes");
+	munmap(buf, PAGE);
+	if (!ret && f0 >= 0 && f1 - f0 < 2) {
+		snprintf(why, len, "n=%u: the map and unmap were not both "
+			 "flushed (flushes %lld -> %lld)", n, f0, f1);
+		ret = -1;
+	}
+out:
+	if (dev >= 0)
+		close(dev);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int cmd_fail_attach_iommufd(int argc, char **argv)
+{
+	unsigned int n, maxn, failed = 0, ok = 0, bad = 0;
+	char why[256] = "";
+	bool all = false;
+	double deadline;
+	int grp, ids[4];
+
+	if (argc < 3)
+		return 2;
+	grp = atoi(argv[1]);
+	maxn = atoi(argv[2]);
+	deadline = now() + (getenv("DG_FI_SECONDS") ?
+			    atof(getenv("DG_FI_SECONDS")) : 30);
+	if (set_fail_nth(0)) {
+		printf("not ok - fault injection: /proc/thread-self/fail-nth: "
+		       "%s\n", strerror(errno));
+		return 1;
+	}
+	for (n = 1; n <= maxn && !bad && !all && now() < deadline; n++) {
+		switch (fail_attach_iommufd_once(grp, n, &all, why,
+						 sizeof(why))) {
+		case 0:
+			ok++;
+			break;
+		case 1:
+			failed++;
+			break;
+		default:
+			bad++;
+		}
+		if (!bad && my_domains(ids, 4) != 0) {
+			snprintf(why, sizeof(why), "n=%u: domain left after close",
+				 n);
+			bad++;
+		}
+	}
+	printf("%s - fault injection: iommufd device attach with the n-th "
+	       "allocation failing, n=1..%u%s: %u failed cleanly, %u succeeded, "
+	       "mapped and flushed%s%s\n", bad ? "not ok" : "ok",
+	       n > maxn ? maxn : n - 1,
+	       all ? " (every site)" : " (time bound hit first)", failed, ok,
+	       why[0] ? ": " : "", why);
+	return bad != 0;
+}
+
 static bool prot_sane(char *why, size_t len)
 {
 	static const char *const states[] = {
@@ -1190,6 +1314,8 @@ int main(int argc, char **argv)
 		ret = cmd_unpriv(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "fail-attach"))
 		ret = cmd_fail_attach(argc - 1, argv + 1);
+	else if (!strcmp(argv[1], "fail-attach-iommufd"))
+		ret = cmd_fail_attach_iommufd(argc - 1, argv + 1);
 	else if (!strcmp(argv[1], "fail-load"))
 		ret = cmd_fail_load(argc - 1, argv + 1);
 	if (ret != 2)
@@ -1200,6 +1326,7 @@ usage:
 		"       dgstress fuzz SECONDS WRITERS READERS\n"
 		"       dgstress unpriv UID\n"
 		"       dgstress fail-attach GROUP MAXN\n"
+		"       dgstress fail-attach-iommufd GROUP MAXN\n"
 		"       dgstress fail-load KO NAME MAXN [PARAMS]\n");
 	return 2;
 }

@@ -105,25 +105,6 @@ static int write_file(const char *path, const char *val)
 	return n < 0 ? -errno : 0;
 }
 
-static long long stat_value(const char *key)
-{
-	char line[256];
-	long long v = -1;
-	FILE *f = fopen(DGSYS "/stats", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char k[128];
-		long long val;
-
-		if (sscanf(line, "%127s %lld", k, &val) == 2 && !strcmp(k, key))
-			v = val;
-	}
-	fclose(f);
-	return v;
-}
-
 static void marker(const char *fmt, ...)
 {
 	char b[256];
@@ -191,38 +172,6 @@ static int do_open(int grp)
 	return 0;
 }
 
-/* The VFIO cdev of the (one) device in group grp: /dev/vfio/devices/vfioN. */
-static int open_group_cdev(int grp)
-{
-	char path[512];
-	struct dirent *e, *v;
-	DIR *d, *vd;
-	int fd = -1;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices", grp);
-	d = opendir(path);
-	while (d && fd < 0 && (e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path),
-			 "/sys/kernel/iommu_groups/%d/devices/%s/vfio-dev", grp,
-			 e->d_name);
-		vd = opendir(path);
-		while (vd && fd < 0 && (v = readdir(vd))) {
-			if (strncmp(v->d_name, "vfio", 4))
-				continue;
-			snprintf(path, sizeof(path), "/dev/vfio/devices/%s",
-				 v->d_name);
-			fd = open(path, O_RDWR);
-		}
-		if (vd)
-			closedir(vd);
-	}
-	if (d)
-		closedir(d);
-	return fd;
-}
-
 static int do_open_iommufd(int grp)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
@@ -230,7 +179,7 @@ static int do_open_iommufd(int grp)
 	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 
 	iommufd = open("/dev/iommu", O_RDWR);
-	vdev = open_group_cdev(grp);
+	vdev = dg_open_group_cdev(grp);
 	if (iommufd < 0 || vdev < 0) {
 		tap(false, "open /dev/iommu and the VFIO cdev of group %d: %s",
 		    grp, strerror(errno));
@@ -610,8 +559,8 @@ static void counters_begin(void)
 	c_dom_map = dom_value(c_dom, "map_flushes");
 	c_dom_unmap = dom_value(c_dom, "unmap_flushes");
 	c_dom_mapped = dom_value(c_dom, "mapped_bytes");
-	c_glob_bytes = stat_value("flushed_bytes");
-	c_glob_flushes = stat_value("flushes");
+	c_glob_bytes = read_stat("flushed_bytes");
+	c_glob_flushes = read_stat("flushes");
 }
 
 static void counters_check(void)
@@ -638,9 +587,9 @@ static void counters_check(void)
 	    "domains/%d/map_flushes grew by the traced %lld", c_dom, nmap);
 	tap(dom_value(c_dom, "unmap_flushes") - c_dom_unmap == nunmap,
 	    "domains/%d/unmap_flushes grew by the traced %lld", c_dom, nunmap);
-	tap(stat_value("flushed_bytes") - c_glob_bytes == bytes,
+	tap(read_stat("flushed_bytes") - c_glob_bytes == bytes,
 	    "stats flushed_bytes grew by the traced %lld bytes", bytes);
-	tap(stat_value("flushes") - c_glob_flushes == n,
+	tap(read_stat("flushes") - c_glob_flushes == n,
 	    "stats flushes grew by the traced %lld", n);
 	tap(dom_value(c_dom, "mapped_bytes") == c_dom_mapped,
 	    "domains/%d/mapped_bytes back to %lld after unmapping", c_dom,
@@ -700,7 +649,7 @@ static long long now_ns(void)
 /* dmaguard's global flush_ns, 0 when it is not loaded. */
 static long long flush_ns(void)
 {
-	long long v = stat_value("flush_ns");
+	long long v = read_stat("flush_ns");
 
 	return v < 0 ? 0 : v;
 }

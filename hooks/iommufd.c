@@ -150,20 +150,24 @@ static struct dg_domain *dg_ifd_domain(struct iommu_domain *domain,
 	return d;
 }
 
-/* Fail safe for an iommufd domain without an entry: as VFIO's unknown owner. */
-static bool dg_ifd_orphan_flushes(void)
+/*
+ * Does a map or unmap of this domain flush? An iommufd domain without an
+ * entry (*orphan) is flushed as VFIO's unknown owners are: fail safe.
+ */
+static bool dg_ifd_flushing(struct dg_domain *d, bool orphan)
 {
-	if (!READ_ONCE(dg_enabled) ||
-	    READ_ONCE(dg_default_policy) == DG_POLICY_NEVER)
-		return false;
-	atomic64_inc(&dg_stats.unattributed_flushes);
-	return true;
+	return d ? dg_domain_flushing(d) :
+		   orphan && dg_unknown_owner_flushing();
 }
 
-static void dg_ifd_skipped(size_t size)
+/* Flushes a run for @d, or unattributed (counted so) for an orphan. */
+static void dg_ifd_flush(struct dg_domain *d, unsigned long pfn,
+			 unsigned long npages, enum dg_reason reason)
 {
-	atomic64_inc(&dg_stats.skipped_coherent);
-	atomic64_add(size, &dg_stats.skipped_coherent_bytes);
+	if (d)
+		dmaguard_flush_pfns(d, pfn, npages, reason);
+	else
+		dmaguard_flush_op(NULL, pfn, npages, reason);
 }
 
 static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
@@ -174,12 +178,12 @@ static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
 	int ret;
 
 	/* iommufd maps with GFP_KERNEL_ACCOUNT: the flush may reschedule. */
-	if ((d && dg_domain_flushing(d)) || (orphan && dg_ifd_orphan_flushes()))
-		dmaguard_flush_pfns(d, PHYS_PFN(paddr),
-				    PFN_UP(paddr + size) - PHYS_PFN(paddr),
-				    DG_REASON_MAP);
+	if (dg_ifd_flushing(d, orphan))
+		dg_ifd_flush(d, PHYS_PFN(paddr),
+			     PFN_UP(paddr + size) - PHYS_PFN(paddr),
+			     DG_REASON_MAP);
 	else if (d || orphan)
-		dg_ifd_skipped(size);
+		dg_stats_skipped(1, size);
 	ret = dg_orig_map(domain, iova, paddr, size, prot, gfp);
 	if (d) {
 		if (!ret)
@@ -242,11 +246,10 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 	bool orphan;
 
 	d = dg_ifd_domain(domain, &orphan);
-	if (!(d && dg_domain_flushing(d)) &&
-	    !(orphan && dg_ifd_orphan_flushes())) {
+	if (!dg_ifd_flushing(d, orphan)) {
 		done = dg_orig_unmap(domain, iova, size);
 		if (d || orphan)
-			dg_ifd_skipped(done);
+			dg_stats_skipped(1, done);
 		goto out;
 	}
 	ctx = dg_ctx_current();
@@ -258,8 +261,7 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 		ret = dg_orig_unmap(domain, iova + done, span);
 		/* Unmapped and IOTLB synced: flush before the caller unpins. */
 		for (i = 0; i < nr; i++)
-			dmaguard_flush_pfns(d, runs[i].pfn, runs[i].npages,
-					    reason);
+			dg_ifd_flush(d, runs[i].pfn, runs[i].npages, reason);
 		done += ret;
 		if (ret != span)
 			break;
@@ -357,24 +359,15 @@ static int dg_ifd_add_domain(void *iopt, struct iommu_domain *domain)
 	return ret;
 }
 
-static void dg_ifd_remove_domain(void *iopt, struct iommu_domain *domain)
-{
-	struct dg_domain *d = dg_ifd_track(domain);
-	struct dg_ctx ctx;
-
-	/* Unmaps and unpins every area of the domain: teardown flushes. */
-	dg_ctx_push(&ctx, domain, DG_REASON_TEARDOWN);
-	dg_orig_remove_domain(iopt, domain);
-	dg_ctx_pop(&ctx);
-	dg_domain_put(d);
-	dg_ifd_untrack(domain);
-	dg_hook_leave();
-}
-
-static void dg_ifd_enter(struct dg_ctx *ctx)
+/*
+ * The task is inside an iommufd entry point (key &dg_ifd_marker), or tearing
+ * down the domain @key: paging domains it maps or unmaps are iommufd's.
+ */
+static void dg_ifd_enter(struct dg_ctx *ctx, const void *key,
+			 enum dg_reason reason)
 {
 	atomic_inc(&dg_ifd_inside);
-	dg_ctx_push(ctx, &dg_ifd_marker, DG_REASON_UNMAP);
+	dg_ctx_push(ctx, key, reason);
 }
 
 static void dg_ifd_exit(struct dg_ctx *ctx)
@@ -383,13 +376,31 @@ static void dg_ifd_exit(struct dg_ctx *ctx)
 	atomic_dec(&dg_ifd_inside);
 }
 
+static void dg_ifd_remove_domain(void *iopt, struct iommu_domain *domain)
+{
+	struct dg_domain *d = dg_ifd_track(domain);
+	struct dg_ctx ctx;
+
+	/*
+	 * Unmaps and unpins every area of the domain: teardown flushes, also
+	 * when no entry could be made and this comes from a device close,
+	 * outside any iommufd entry point.
+	 */
+	dg_ifd_enter(&ctx, domain, DG_REASON_TEARDOWN);
+	dg_orig_remove_domain(iopt, domain);
+	dg_ifd_exit(&ctx);
+	dg_domain_put(d);
+	dg_ifd_untrack(domain);
+	dg_hook_leave();
+}
+
 static long dg_ifd_ioctl(struct file *filp, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct dg_ctx ctx;
 	long ret;
 
-	dg_ifd_enter(&ctx);
+	dg_ifd_enter(&ctx, &dg_ifd_marker, DG_REASON_UNMAP);
 	ret = dg_orig_ioctl(filp, cmd, arg);
 	dg_ifd_exit(&ctx);
 	dg_hook_leave();
@@ -401,8 +412,22 @@ static int dg_ifd_release(struct inode *inode, struct file *filp)
 	struct dg_ctx ctx;
 	int ret;
 
-	dg_ifd_enter(&ctx);
+	dg_ifd_enter(&ctx, &dg_ifd_marker, DG_REASON_UNMAP);
 	ret = dg_orig_release(inode, filp);
+	dg_ifd_exit(&ctx);
+	dg_hook_leave();
+	return ret;
+}
+
+/* A VFIO device attaching to, or replacing, its IOAS or HWPT. */
+static int dg_ifd_dev_call(int (*fn)(void *idev, u32 *pt_id), void *idev,
+			   u32 *pt_id)
+{
+	struct dg_ctx ctx;
+	int ret;
+
+	dg_ifd_enter(&ctx, &dg_ifd_marker, DG_REASON_UNMAP);
+	ret = fn(idev, pt_id);
 	dg_ifd_exit(&ctx);
 	dg_hook_leave();
 	return ret;
@@ -410,26 +435,12 @@ static int dg_ifd_release(struct inode *inode, struct file *filp)
 
 static int dg_ifd_dev_attach(void *idev, u32 *pt_id)
 {
-	struct dg_ctx ctx;
-	int ret;
-
-	dg_ifd_enter(&ctx);
-	ret = dg_orig_dev_attach(idev, pt_id);
-	dg_ifd_exit(&ctx);
-	dg_hook_leave();
-	return ret;
+	return dg_ifd_dev_call(dg_orig_dev_attach, idev, pt_id);
 }
 
 static int dg_ifd_dev_replace(void *idev, u32 *pt_id)
 {
-	struct dg_ctx ctx;
-	int ret;
-
-	dg_ifd_enter(&ctx);
-	ret = dg_orig_dev_replace(idev, pt_id);
-	dg_ifd_exit(&ctx);
-	dg_hook_leave();
-	return ret;
+	return dg_ifd_dev_call(dg_orig_dev_replace, idev, pt_id);
 }
 
 #ifdef DMAGUARD_HAS_IOMMUFD_HWPT_PRIVATE

@@ -183,6 +183,8 @@ void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
 			 unsigned long npages, enum dg_reason reason);
 void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,
 		       unsigned long npages, enum dg_reason reason);
+void dg_stats_skipped(u64 runs, u64 bytes);
+bool dg_unknown_owner_flushing(void);
 const char *dg_reason_name(enum dg_reason reason);
 
 /* protect.c */

@@ -117,6 +117,23 @@ void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
 		atomic64_add(skipped, &dg_stats.skipped_uncacheable);
 }
 
+/* Runs not flushed: coherent domain, policy never, or enabled=0. */
+void dg_stats_skipped(u64 runs, u64 bytes)
+{
+	atomic64_add(runs, &dg_stats.skipped_coherent);
+	atomic64_add(bytes, &dg_stats.skipped_coherent_bytes);
+}
+
+/*
+ * Is a run of an owner dmaguard does not know flushed? Yes, fail safe,
+ * unless flushing is off or the default policy says never.
+ */
+bool dg_unknown_owner_flushing(void)
+{
+	return READ_ONCE(dg_enabled) &&
+	       READ_ONCE(dg_default_policy) != DG_POLICY_NEVER;
+}
+
 void dg_owner_begin(struct dg_owner_op *op, const void *owner_key)
 {
 	op->key = owner_key;
@@ -130,11 +147,8 @@ void dg_owner_end(struct dg_owner_op *op)
 {
 	if (op->mapped_delta)
 		dg_owner_account(op->key, op->mapped_delta);
-	if (op->skipped_runs) {
-		atomic64_add(op->skipped_runs, &dg_stats.skipped_coherent);
-		atomic64_add(op->skipped_bytes,
-			     &dg_stats.skipped_coherent_bytes);
-	}
+	if (op->skipped_runs)
+		dg_stats_skipped(op->skipped_runs, op->skipped_bytes);
 	dg_domain_put(op->target);
 	op->target = NULL;
 }
@@ -155,8 +169,7 @@ void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,
 		dmaguard_flush_pfns(op->target, pfn, npages, reason);
 		return;
 	}
-	if ((!op || !op->known) &&
-	    READ_ONCE(dg_default_policy) != DG_POLICY_NEVER) {
+	if ((!op || !op->known) && dg_unknown_owner_flushing()) {
 		atomic64_inc(&dg_stats.unattributed_flushes);
 		dmaguard_flush_pfns(NULL, pfn, npages, reason);
 		return;
@@ -168,6 +181,5 @@ skip:
 		op->skipped_bytes += (u64)npages << PAGE_SHIFT;
 		return;
 	}
-	atomic64_inc(&dg_stats.skipped_coherent);
-	atomic64_add((u64)npages << PAGE_SHIFT, &dg_stats.skipped_coherent_bytes);
+	dg_stats_skipped(1, (u64)npages << PAGE_SHIFT);
 }

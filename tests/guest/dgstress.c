@@ -41,7 +41,7 @@
  *	protections file with vfio-map and vfio-unmap in the same state
  *	(never half armed); unload NAME again. KO is dmaguard.ko, or
  *	vfio_iommu_type1.ko with dmaguard loaded (the hooks arm in its load).
- *	Both fault-injection commands stop after $DG_FI_SECONDS (default 30).
+ *	Every fault-injection command stops after $DG_FI_SECONDS (default 30).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -941,6 +941,23 @@ static long long get_fail_nth(void)
 	return strtoll(b, NULL, 10);
 }
 
+/*
+ * Starts a sweep: the deadline is $DG_FI_SECONDS (default 30) from now, and
+ * fail-nth is opened and zeroed outside the sweep (opening allocates).
+ * Prints the TAP failure and returns -1 when fail-nth is unusable.
+ */
+static int fi_start(double *deadline)
+{
+	*deadline = now() + (getenv("DG_FI_SECONDS") ?
+			     atof(getenv("DG_FI_SECONDS")) : 30);
+	if (set_fail_nth(0)) {
+		printf("not ok - fault injection: /proc/thread-self/fail-nth: "
+		       "%s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int cmd_fail_attach(int argc, char **argv)
 {
 	unsigned int n, maxn, failed = 0, ok = 0, adopted = 0, bad = 0;
@@ -953,13 +970,8 @@ static int cmd_fail_attach(int argc, char **argv)
 		return 2;
 	grp = atoi(argv[1]);
 	maxn = atoi(argv[2]);
-	deadline = now() + (getenv("DG_FI_SECONDS") ?
-			    atof(getenv("DG_FI_SECONDS")) : 30);
-	if (set_fail_nth(0)) {
-		printf("not ok - fault injection: /proc/thread-self/fail-nth: "
-		       "%s\n", strerror(errno));
+	if (fi_start(&deadline))
 		return 1;
-	}
 	for (n = 1; n <= maxn && !bad && now() < deadline; n++) {
 		struct vfio_group_status st = { .argsz = sizeof(st) };
 		int c = open("/dev/vfio/vfio", O_RDWR), g, ret, ids[4];
@@ -1116,13 +1128,8 @@ static int cmd_fail_attach_iommufd(int argc, char **argv)
 		return 2;
 	grp = atoi(argv[1]);
 	maxn = atoi(argv[2]);
-	deadline = now() + (getenv("DG_FI_SECONDS") ?
-			    atof(getenv("DG_FI_SECONDS")) : 30);
-	if (set_fail_nth(0)) {
-		printf("not ok - fault injection: /proc/thread-self/fail-nth: "
-		       "%s\n", strerror(errno));
+	if (fi_start(&deadline))
 		return 1;
-	}
 	for (n = 1; n <= maxn && !bad && !all && now() < deadline; n++) {
 		switch (fail_attach_iommufd_once(grp, n, &all, why,
 						 sizeof(why))) {
@@ -1233,19 +1240,14 @@ static int cmd_fail_load(int argc, char **argv)
 	maxn = atoi(argv[3]);
 	params = argc > 4 ? argv[4] : "";
 	self = !strcmp(name, "dmaguard");
-	deadline = now() + (getenv("DG_FI_SECONDS") ?
-			    atof(getenv("DG_FI_SECONDS")) : 30);
 	fd = open(argv[1], O_RDONLY);
 	if (fd < 0) {
 		printf("not ok - fault injection: open %s: %s\n", argv[1],
 		       strerror(errno));
 		return 1;
 	}
-	if (set_fail_nth(0)) {
-		printf("not ok - fault injection: /proc/thread-self/fail-nth: "
-		       "%s\n", strerror(errno));
+	if (fi_start(&deadline))
 		return 1;
-	}
 	for (n = 1; n <= maxn && !bad && now() < deadline; n++) {
 		long long left;
 		int ret;

@@ -11,6 +11,8 @@
  *                            device cdev (/dev/vfio/devices/vfioN) bound
  *                            to it and attached to the IOAS; map/unmap
  *                            then use IOMMU_IOAS_MAP/UNMAP
+ *   reattach-iommufd         a new IOAS, and the device attached to it
+ *                            (replacing the first); maps go there now
  *   trace-start              enable dmaguard:dmaguard_flush, iommu:map,
  *                            iommu:unmap; clear the buffer
  *   map NAME SIZE [thp]      mmap+touch SIZE bytes, VFIO_IOMMU_MAP_DMA,
@@ -201,6 +203,26 @@ static int do_open_iommufd(int grp)
 		    ioas_id, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* Moves the device to a new IOAS (VFIO replaces the attachment). */
+static int do_reattach_iommufd(void)
+{
+	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+
+	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
+		tap(false, "IOMMU_IOAS_ALLOC (second IOAS): %s", strerror(errno));
+		return -1;
+	}
+	at.pt_id = alloc.out_ioas_id;
+	if (ioctl(vdev, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at)) {
+		tap(false, "VFIO_DEVICE_ATTACH_IOMMUFD_PT to a second IOAS %u: %s",
+		    alloc.out_ioas_id, strerror(errno));
+		return -1;
+	}
+	ioas_id = alloc.out_ioas_id;
 	return 0;
 }
 
@@ -826,6 +848,8 @@ int main(int argc, char **argv)
 
 			if (do_open_iommufd(g ? atoi(g) : -1))
 				return 1;
+		} else if (!strcmp(cmd, "reattach-iommufd")) {
+			do_reattach_iommufd();
 		} else if (!strcmp(cmd, "trace-start")) {
 			trace_start();
 		} else if (!strcmp(cmd, "map")) {

@@ -86,6 +86,24 @@ check-teardown late2
 CMDS
 t "adopted domain removed when the device closed" [ -z "$(ls $DG/domains)" ]
 
+# The device moves to another IOAS (iommu_replace_group_handle): the old
+# automatic domain goes away, the new one has the device and is flushed.
+dgvfio <<'CMDS'
+open-iommufd
+expect-domain
+sh echo $DG_DOMAIN > /tmp/dom1
+reattach-iommufd
+expect-domain
+sh . /dg/tap.sh; t "after the replace: a new domain ($(cat /tmp/dom1) -> $DG_DOMAIN), the old one gone" sh -c "[ $DG_DOMAIN != $(cat /tmp/dom1) ] && [ ! -d $DG/domains/$(cat /tmp/dom1) ]"
+sh . /dg/tap.sh; t "after the replace: the new domain lists the edu BDF ($(cat $DG/domains/$DG_DOMAIN/devices))" grep -q '0000:00:0[0-9a-f].0' $DG/domains/$DG_DOMAIN/devices
+trace-start
+map moved 1048576
+unmap moved
+check moved flush
+close
+CMDS
+t "replaced-to domain removed when the device closed" [ -z "$(ls $DG/domains)" ]
+
 # dmaguard unloaded and reloaded while a process loops map/unmap.
 reload_under_loop open-iommufd 20 5
 t "no iommufd domain left behind by the loop" [ -z "$(ls $DG/domains)" ]

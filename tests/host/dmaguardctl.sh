@@ -241,24 +241,34 @@ dgctl_test() {
 
 	# Not root: privileged commands exit 3 before touching anything.
 	if command -v setpriv >/dev/null; then
-		chmod -R a+rX "$d"
+		# The clone may sit below a directory only root can enter
+		# (mktemp -d is 0700): uid 65534 gets its own copy of the
+		# binary and the fake sysfs in a world-readable one.
+		local pub pfake pctl
+		pub=$(mktemp -d)
+		chmod 755 "$pub"
+		cp -a "$ctl" "$fake" "$pub/"
+		pctl=$pub/$(basename "$ctl") pfake=$pub/$(basename "$fake")
+		chmod -R a+rX "$pub"
 		ok=''
 		for c in "set 3 auto" enable disable audit; do
 			# shellcheck disable=SC2086
-			DMAGUARD_SYSFS=$fake setpriv --reuid=65534 --regid=65534 \
-				--clear-groups "$ctl" $c >/dev/null 2>"$d/err.nobody"
+			DMAGUARD_SYSFS=$pfake setpriv --reuid=65534 --regid=65534 \
+				--clear-groups "$pctl" $c >/dev/null 2>"$pub/err.nobody"
 			ok+="$? "
 		done
-		DMAGUARD_SYSFS=$fake setpriv --reuid=65534 --regid=65534 \
-			--clear-groups "$ctl" status >/dev/null 2>&1
+		DMAGUARD_SYSFS=$pfake setpriv --reuid=65534 --regid=65534 \
+			--clear-groups "$pctl" status >/dev/null 2>&1
 		ok+="status:$?"
+		cp "$pub/err.nobody" "$d/err.nobody"
 		if [ "$ok" = "3 3 3 3 status:0" ] &&
 		   grep -q "audit (PCI config space) needs root" "$d/err.nobody" &&
-		   [ "$(cat "$fake/domains/3/policy")" = always ]; then
+		   [ "$(cat "$pfake/domains/3/policy")" = always ]; then
 			result ok "host: set/enable/disable/audit as non-root exit 3; status works"
 		else
 			result fail "host: set/enable/disable/audit as non-root exit 3; status works (got $ok)"
 		fi
+		rm -rf "$pub"
 	else
 		result fail "host: setpriv (util-linux) missing for the non-root test"
 	fi

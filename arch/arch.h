@@ -11,11 +11,16 @@
 int dg_arch_init(void);
 
 /*
- * Write back and invalidate the CPU cache lines of [addr, addr + len), a
- * range of the kernel's linear map, and wait for completion once at the end.
- * Runs with preemption enabled; the caller bounds len.
+ * Start writing back and invalidating the CPU cache lines of [addr,
+ * addr + len), a range of the kernel's linear map. Completion is only
+ * guaranteed after dg_arch_flush_wait(), which the core calls once per
+ * batch of runs and before every preemption point it offers. Runs with
+ * preemption enabled; the caller bounds len.
  */
 void dg_arch_flush_kaddr(void *addr, size_t len);
+
+/* Wait until every flush this CPU started has completed (MFENCE, DSB SY). */
+void dg_arch_flush_wait(void);
 
 /*
  * May this pfn be flushed? Only memory the host maps cacheable: cache

@@ -239,8 +239,9 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 {
 	struct dg_ifd_run runs[DG_IFD_RUNS];
 	enum dg_reason reason = DG_REASON_UNMAP;
+	struct dg_flush_batch fb;
 	size_t done = 0, span, ret;
-	struct dg_domain *d;
+	struct dg_domain *d, *od;
 	struct dg_ctx *ctx;
 	unsigned int nr, i;
 	bool orphan;
@@ -259,9 +260,16 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 		span = dg_ifd_collect(domain, iova + done, size - done, runs,
 				      &nr);
 		ret = dg_orig_unmap(domain, iova + done, span);
-		/* Unmapped and IOTLB synced: flush before the caller unpins. */
+		/*
+		 * Unmapped and IOTLB synced: flush before the caller unpins,
+		 * all runs with one wait. An orphan's runs count as
+		 * unattributed, each (dg_op_flushing() with no operation).
+		 */
+		dg_flush_begin(&fb, d, reason);
 		for (i = 0; i < nr; i++)
-			dg_ifd_flush(d, runs[i].pfn, runs[i].npages, reason);
+			if (d || dg_op_flushing(NULL, &od))
+				dg_flush_add(&fb, runs[i].pfn, runs[i].npages);
+		dg_flush_end(&fb);
 		done += ret;
 		if (ret != span)
 			break;

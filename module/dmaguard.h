@@ -111,6 +111,7 @@ struct dg_stats {
 	atomic64_t flushes;
 	atomic64_t flushed_bytes;
 	atomic64_t flush_ns;
+	atomic64_t flush_waits;		/* fences: one per batch or 2 MiB */
 	atomic64_t map_flushes;
 	atomic64_t unmap_flushes;
 	atomic64_t teardown_flushes;
@@ -146,6 +147,7 @@ bool dg_domain_destroy(struct dg_domain *d);
 struct dg_domain *dg_domain_find(const void *owner_key,
 				 const void *iommu_domain);
 bool dg_owner_known(const void *owner_key);
+bool dg_owner_has_domain(const void *owner_key);
 void dg_owner_set_coherent(const void *owner_key, int coherent);
 void dg_owner_destroy(const void *owner_key);
 void dg_owner_account(const void *owner_key, s64 mapped_delta);
@@ -179,6 +181,35 @@ int dg_registry_init(struct kobject *parent);
 void dg_registry_exit(void);
 
 /* flush.c */
+
+/*
+ * A flush batch: runs whose cache lines are flushed with one wait (fence)
+ * at the end, and at each preemption point (one per 2 MiB flushed), not one
+ * per run: a VFIO pin or unmap batch of scattered 4 KiB pages is up to 512
+ * runs. Lives on the caller's stack; begin, add runs, end (before the
+ * pages become reachable, or before they are unpinned).
+ */
+#define DG_BATCH_RUNS	32
+
+struct dg_flush_batch {
+	struct dg_domain *d;		/* account to; NULL: unattributed */
+	enum dg_reason reason;
+	unsigned int nr;		/* queued in run[], not started */
+	u64 chunk;			/* bytes flushed since the last wait */
+	u64 runs, bytes, ns, waits, skipped;
+	struct {
+		unsigned long pfn;
+		unsigned long npages;
+	} run[DG_BATCH_RUNS];
+};
+
+void dg_flush_begin(struct dg_flush_batch *b, struct dg_domain *d,
+		    enum dg_reason reason);
+void dg_flush_add(struct dg_flush_batch *b, unsigned long pfn,
+		  unsigned long npages);
+void dg_flush_end(struct dg_flush_batch *b);
+bool dg_op_flushing(struct dg_owner_op *op, struct dg_domain **d);
+void dg_op_skip(struct dg_owner_op *op, unsigned long npages);
 void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
 			 unsigned long npages, enum dg_reason reason);
 void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,

@@ -32,39 +32,59 @@ const char *dg_reason_name(enum dg_reason reason)
 	return dg_reason_names[reason];
 }
 
-static void dg_flush_run(struct dg_domain *d, unsigned long pfn,
-			 unsigned long npages, enum dg_reason reason)
+/*
+ * Start the flush of the queued runs and emit their trace events. Only the
+ * line loops and the waits are timed (flush_ns): choosing runs, counting and
+ * tracing are the hooks' overhead, not the flush's. A wait precedes every
+ * preemption point: the task may move to another CPU there, and the fence
+ * only waits for the flushes of the CPU it runs on.
+ */
+static void dg_flush_queued(struct dg_flush_batch *b, bool last)
 {
-	u64 len = (u64)npages << PAGE_SHIFT;
-	char *kaddr = phys_to_virt(PFN_PHYS(pfn));
-	u64 t0, ns, off;
+	unsigned int i;
+	u64 t0, off, len, step;
+	char *kaddr;
 
 	t0 = ktime_get_ns();
-	for (off = 0; off < len; off += DG_CHUNK_BYTES) {
-		dg_arch_flush_kaddr(kaddr + off, min(len - off, DG_CHUNK_BYTES));
-		cond_resched();
+	for (i = 0; i < b->nr; i++) {
+		len = (u64)b->run[i].npages << PAGE_SHIFT;
+		kaddr = phys_to_virt(PFN_PHYS(b->run[i].pfn));
+		for (off = 0; off < len; off += step) {
+			step = min(len - off, DG_CHUNK_BYTES - b->chunk);
+			dg_arch_flush_kaddr(kaddr + off, step);
+			b->chunk += step;
+			if (b->chunk < DG_CHUNK_BYTES)
+				continue;
+			dg_arch_flush_wait();
+			b->waits++;
+			b->chunk = 0;
+			cond_resched();
+		}
 	}
-	ns = ktime_get_ns() - t0;
+	if (last && b->chunk) {
+		dg_arch_flush_wait();
+		b->waits++;
+	}
+	b->ns += ktime_get_ns() - t0;
 
-	atomic64_inc(&dg_stats.flushes);
-	atomic64_add(len, &dg_stats.flushed_bytes);
-	atomic64_add(ns, &dg_stats.flush_ns);
-	if (reason == DG_REASON_MAP)
-		atomic64_inc(&dg_stats.map_flushes);
-	else
-		atomic64_inc(&dg_stats.unmap_flushes);
-	if (reason == DG_REASON_TEARDOWN)
-		atomic64_inc(&dg_stats.teardown_flushes);
-	if (d) {
-		atomic64_add(len, &d->flushed_bytes);
-		atomic64_add(ns, &d->flush_ns);
-		if (reason == DG_REASON_MAP)
-			atomic64_inc(&d->map_flushes);
-		else
-			atomic64_inc(&d->unmap_flushes);
-	}
-	trace_dmaguard_flush(d ? d->id : 0, PFN_PHYS(pfn), len,
-			     dg_reason_name(reason));
+	for (i = 0; i < b->nr; i++)
+		trace_dmaguard_flush(b->d ? b->d->id : 0,
+				     PFN_PHYS(b->run[i].pfn),
+				     (u64)b->run[i].npages << PAGE_SHIFT,
+				     dg_reason_name(b->reason));
+	b->runs += b->nr;
+	b->nr = 0;
+}
+
+static void dg_flush_queue(struct dg_flush_batch *b, unsigned long pfn,
+			   unsigned long npages)
+{
+	if (b->nr == DG_BATCH_RUNS)
+		dg_flush_queued(b, false);
+	b->run[b->nr].pfn = pfn;
+	b->run[b->nr].npages = npages;
+	b->nr++;
+	b->bytes += (u64)npages << PAGE_SHIFT;
 }
 
 /*
@@ -85,17 +105,26 @@ static unsigned long dg_folio_rest(unsigned long pfn, unsigned long max)
 	return min(rest, max);
 }
 
-/*
- * Flush the cacheable parts of [pfn, pfn + npages): one arch flush (and one
- * trace event) per maximal cacheable run. Never touches a pfn outside the
- * range it was given.
- */
-void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
-			 unsigned long npages, enum dg_reason reason)
+void dg_flush_begin(struct dg_flush_batch *b, struct dg_domain *d,
+		    enum dg_reason reason)
 {
-	unsigned long i = 0, start = 0, run = 0, skipped = 0, n;
-
 	might_sleep();
+	memset(b, 0, offsetof(struct dg_flush_batch, run));
+	b->d = d;
+	b->reason = reason;
+}
+
+/*
+ * Queue the cacheable parts of [pfn, pfn + npages): one flush (and one trace
+ * event) per maximal cacheable run. Never touches a pfn outside the range
+ * it was given. The flush may have started when this returns; it is only
+ * complete after dg_flush_end().
+ */
+void dg_flush_add(struct dg_flush_batch *b, unsigned long pfn,
+		  unsigned long npages)
+{
+	unsigned long i = 0, start = 0, run = 0, n;
+
 	while (i < npages) {
 		if (dg_arch_pfn_cacheable(pfn + i)) {
 			n = dg_folio_rest(pfn + i, npages - i);
@@ -105,16 +134,56 @@ void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
 			i += n;
 			continue;
 		}
-		skipped++;
+		b->skipped++;
 		i++;
 		if (run)
-			dg_flush_run(d, start, run, reason);
+			dg_flush_queue(b, start, run);
 		run = 0;
 	}
 	if (run)
-		dg_flush_run(d, start, run, reason);
-	if (skipped)
-		atomic64_add(skipped, &dg_stats.skipped_uncacheable);
+		dg_flush_queue(b, start, run);
+}
+
+/* Flush what is still queued, wait once for all of it, and account. */
+void dg_flush_end(struct dg_flush_batch *b)
+{
+	struct dg_domain *d = b->d;
+
+	if (b->nr || b->chunk)
+		dg_flush_queued(b, true);
+	if (b->skipped)
+		atomic64_add(b->skipped, &dg_stats.skipped_uncacheable);
+	if (!b->runs)
+		return;
+	atomic64_add(b->waits, &dg_stats.flush_waits);
+	atomic64_add(b->runs, &dg_stats.flushes);
+	atomic64_add(b->bytes, &dg_stats.flushed_bytes);
+	atomic64_add(b->ns, &dg_stats.flush_ns);
+	if (b->reason == DG_REASON_MAP)
+		atomic64_add(b->runs, &dg_stats.map_flushes);
+	else
+		atomic64_add(b->runs, &dg_stats.unmap_flushes);
+	if (b->reason == DG_REASON_TEARDOWN)
+		atomic64_add(b->runs, &dg_stats.teardown_flushes);
+	if (d) {
+		atomic64_add(b->bytes, &d->flushed_bytes);
+		atomic64_add(b->ns, &d->flush_ns);
+		if (b->reason == DG_REASON_MAP)
+			atomic64_add(b->runs, &d->map_flushes);
+		else
+			atomic64_add(b->runs, &d->unmap_flushes);
+	}
+}
+
+/* One run, flushed and waited for on its own. */
+void dmaguard_flush_pfns(struct dg_domain *d, unsigned long pfn,
+			 unsigned long npages, enum dg_reason reason)
+{
+	struct dg_flush_batch b;
+
+	dg_flush_begin(&b, d, reason);
+	dg_flush_add(&b, pfn, npages);
+	dg_flush_end(&b);
 }
 
 /* Runs not flushed: coherent domain, policy never, or enabled=0. */
@@ -154,27 +223,31 @@ void dg_owner_end(struct dg_owner_op *op)
 }
 
 /*
- * Flush a run that belongs to the owner of @op if any of its domains needs
- * it. A run with no owner operation around it (@op NULL), or of an owner
- * dmaguard never saw attach (loaded later), is treated as not coherent
- * unless the default policy says never: fail safe. The kill switch is
- * checked per run.
+ * Is a run that belongs to the owner of @op flushed, and for which domain
+ * (*d, referenced by @op; NULL: unattributed)? A run with no owner
+ * operation around it (@op NULL), or of an owner dmaguard never saw attach
+ * (loaded later), is treated as not coherent unless the default policy
+ * says never: fail safe. The kill switch is checked per call.
  */
-void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,
-		       unsigned long npages, enum dg_reason reason)
+bool dg_op_flushing(struct dg_owner_op *op, struct dg_domain **d)
 {
+	*d = NULL;
 	if (!READ_ONCE(dg_enabled))
-		goto skip;
+		return false;
 	if (op && op->target) {
-		dmaguard_flush_pfns(op->target, pfn, npages, reason);
-		return;
+		*d = op->target;
+		return true;
 	}
 	if ((!op || !op->known) && dg_unknown_owner_flushing()) {
 		atomic64_inc(&dg_stats.unattributed_flushes);
-		dmaguard_flush_pfns(NULL, pfn, npages, reason);
-		return;
+		return true;
 	}
-skip:
+	return false;
+}
+
+/* A run of @op not flushed (dg_op_flushing() said no). */
+void dg_op_skip(struct dg_owner_op *op, unsigned long npages)
+{
 	/* Counted once per operation: no shared cache line per run. */
 	if (op) {
 		op->skipped_runs++;
@@ -182,4 +255,16 @@ skip:
 		return;
 	}
 	dg_stats_skipped(1, (u64)npages << PAGE_SHIFT);
+}
+
+/* Flush one run of @op's owner if any of its domains needs it. */
+void dmaguard_flush_op(struct dg_owner_op *op, unsigned long pfn,
+		       unsigned long npages, enum dg_reason reason)
+{
+	struct dg_domain *d;
+
+	if (dg_op_flushing(op, &d))
+		dmaguard_flush_pfns(d, pfn, npages, reason);
+	else
+		dg_op_skip(op, npages);
 }

@@ -72,6 +72,7 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	DG_STAT(flushes);
 	DG_STAT(flushed_bytes);
 	DG_STAT(flush_ns);
+	DG_STAT(flush_waits);
 	DG_STAT(map_flushes);
 	DG_STAT(unmap_flushes);
 	DG_STAT(teardown_flushes);

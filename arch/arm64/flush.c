@@ -30,6 +30,11 @@ void dg_arch_flush_kaddr(void *addr, size_t len)
 	dg_arm64_flush_lines(addr, len, dg_line);
 }
 
+void dg_arch_flush_wait(void)
+{
+	dg_arm64_dsb_sy();
+}
+
 const char *dg_arch_flush_method(void)
 {
 	return "dc-civac";

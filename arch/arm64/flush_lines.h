@@ -5,10 +5,11 @@
  * exercises the code that ships.
  *
  * DC CIVAC cleans and invalidates one line to the Point of Coherency, which
- * is where a non-coherent DMA master reads and writes. One DSB SY after the
- * whole run, not per line or page: DC CIVAC by VA is ordered against earlier
- * stores to the same line, and the trailing DSB makes all the maintenance
- * complete before the caller makes the pages reachable (or unpins them).
+ * is where a non-coherent DMA master reads and writes. The line loop issues
+ * no barrier: DC CIVAC by VA is ordered against earlier stores to the same
+ * line, and one DSB SY (dg_arm64_dsb_sy) after the last run of a batch makes
+ * all the maintenance complete before the caller makes the pages reachable
+ * (or unpins them).
  *
  * The line size is the caller's: the kernel passes the system-wide
  * DminLine (the smallest on any CPU), so no line is skipped on big.LITTLE.
@@ -41,7 +42,7 @@ static inline void dg_arm64_dsb_sy(void)
 
 /*
  * Every line that intersects [addr, addr + len), each once, and no other;
- * nothing at all (not even the fence) for an empty range.
+ * nothing at all for an empty range.
  */
 static inline void dg_arm64_flush_lines(void *addr, unsigned long len,
 					unsigned int line)
@@ -56,7 +57,6 @@ static inline void dg_arm64_flush_lines(void *addr, unsigned long len,
 		DG_ARM64_LINE_HOOK(p);
 		dg_arm64_dc_civac((const void *)p);
 	}
-	dg_arm64_dsb_sy();
 }
 
 #endif /* DMAGUARD_ARM64_FLUSH_LINES_H */

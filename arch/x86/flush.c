@@ -30,6 +30,11 @@ void dg_arch_flush_kaddr(void *addr, size_t len)
 	dg_x86_flush_lines(addr, len, dg_line, dg_use_clflushopt);
 }
 
+void dg_arch_flush_wait(void)
+{
+	dg_x86_mfence();
+}
+
 const char *dg_arch_flush_method(void)
 {
 	return dg_use_clflushopt ? "clflushopt" : "clflush";

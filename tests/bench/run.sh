@@ -4,7 +4,7 @@
 #
 # usage: tests/bench/run.sh [OUTDIR] [flushbench args...]
 #   default args: -s 1024 -r 7 (the numbers docs/performance.md reports)
-#   CI (tests/host/run.sh): -s 256 -r 7 -g 0.6 -p 0.8
+#   CI (tests/host/run.sh): -s 512 -r 11 -g 0.6 -p 0.8
 #
 # The module's chunk size is read from module/flush.c and passed to the
 # benchmark, so the benchmark's mirror of the chunk loop cannot drift from

@@ -64,6 +64,7 @@ static int check_range(unsigned char *buf, unsigned long off,
 	dg_nseen = 0;
 	dg_overflow = 0;
 	dg_arm64_flush_lines(buf + off, len, line);
+	dg_arm64_dsb_sy();	/* the module's dg_arch_flush_wait() */
 
 	if (dg_overflow) {
 		*why = "too many lines";

@@ -9,6 +9,7 @@
 #define DMAGUARD_COMPAT_H
 
 #include <linux/iommu.h>
+#include <linux/module.h>
 #include "features.h"
 
 /* 6.10 dropped the source argument of __assign_str(). */
@@ -69,5 +70,44 @@ static inline u32 dg_dev_max_pasids(struct device *dev)
 	return 0;
 #endif
 }
+
+/*
+ * Is @addr in this module's core text (where the hook wrappers are)? Two
+ * compares: the ftrace thunk asks on every hooked call. The layout of
+ * struct module changed in 6.4.
+ */
+static inline bool dg_this_module_text(unsigned long addr)
+{
+#ifdef DMAGUARD_HAS_MODULE_MEM
+	const struct module_memory *m = &THIS_MODULE->mem[MOD_TEXT];
+
+	return addr - (unsigned long)m->base < m->size;
+#else
+	const struct module_layout *m = &THIS_MODULE->core_layout;
+
+	return addr - (unsigned long)m->base < m->text_size;
+#endif
+}
+
+/*
+ * Private structures of drivers/vfio/vfio_iommu_type1.c that the VFIO hooks
+ * read to flush a whole pin or unmap batch with one wait. Unchanged from
+ * 5.12 to 6.12 (a .c file: no build-time probe can see them), so every use
+ * validates them at run time first and falls back to one flush per run.
+ */
+struct dg_vfio_batch {
+	struct page **pages;		/* PAGE_SIZE / sizeof(ptr) of them */
+	struct page *fallback_page;	/* pages == &fallback_page: capacity 1 */
+	int capacity;
+	int size;			/* pinned, not yet handed out */
+	int offset;			/* next one to hand out */
+};
+
+struct dg_vfio_regions {
+	struct list_head list;
+	dma_addr_t iova;
+	phys_addr_t phys;
+	size_t len;
+};
 
 #endif /* DMAGUARD_COMPAT_H */

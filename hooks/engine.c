@@ -28,6 +28,7 @@
 #include <linux/hash.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
+#include <linux/sched/task_stack.h>
 #include "hooks.h"
 #include "../arch/arch.h"
 #include "../compat/compat.h"
@@ -91,20 +92,45 @@ bool dg_ctx_quiet(struct dg_ctx *ctx)
 	return ctx->quiet;
 }
 
+/*
+ * The innermost context of each task inside an owner operation, by hash of
+ * the task: the per-run hooks look it up once per pfn run, without the
+ * lock. A slot taken by another task sends the lookup to the locked list.
+ */
+static struct dg_ctx *dg_ctx_slots[1 << DG_QUIET_BITS];
+
 /* Starts an owner operation: decides once what its runs need. */
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
 {
+	struct dg_ctx **slot = &dg_ctx_slots[hash_ptr(current, DG_QUIET_BITS)];
+	struct dg_ctx *prev = READ_ONCE(*slot);
+
 	ctx->task = current;
 	ctx->reason = reason;
 	ctx->quiet = false;
+	ctx->whole = false;
+	memset(&ctx->la, 0, sizeof(ctx->la));
 	dg_owner_begin(&ctx->op, key);
 	spin_lock(&dg_ctx_lock);
 	list_add(&ctx->node, &dg_ctx_list);
 	spin_unlock(&dg_ctx_lock);
+	/* Only this task replaces a slot holding its own (outer) context. */
+	ctx->slot_prev = NULL;
+	ctx->slotted = false;
+	if (prev && object_is_on_stack(prev)) {
+		ctx->slot_prev = prev;
+		WRITE_ONCE(*slot, ctx);
+		ctx->slotted = true;
+	} else if (!prev) {
+		ctx->slotted = !cmpxchg(slot, NULL, ctx);
+	}
 }
 
 void dg_ctx_pop(struct dg_ctx *ctx)
 {
+	if (ctx->slotted)
+		WRITE_ONCE(dg_ctx_slots[hash_ptr(current, DG_QUIET_BITS)],
+			   ctx->slot_prev);
 	if (ctx->quiet)
 		WRITE_ONCE(*dg_quiet_slot(current), NULL);
 	spin_lock(&dg_ctx_lock);
@@ -122,6 +148,10 @@ struct dg_ctx *dg_ctx_current(void)
 {
 	struct dg_ctx *ctx, *found = NULL;
 
+	/* On this task's stack: this task's, still pushed, the innermost. */
+	ctx = READ_ONCE(dg_ctx_slots[hash_ptr(current, DG_QUIET_BITS)]);
+	if (ctx && object_is_on_stack(ctx))
+		return ctx;
 	spin_lock(&dg_ctx_lock);
 	list_for_each_entry(ctx, &dg_ctx_list, node) {
 		if (ctx->task == current) {
@@ -166,7 +196,7 @@ static void notrace dg_ftrace_thunk(unsigned long ip, unsigned long parent_ip,
 	if (st->hook->per_run && READ_ONCE(*dg_quiet_slot(current)) == current)
 		return;
 	/* Our wrapper calling the original at its entry: let it run. */
-	if (within_module(parent_ip, THIS_MODULE))
+	if (dg_this_module_text(parent_ip))
 		return;
 	atomic_inc(&dg_hook_inflight);
 	dg_ftrace_set_ip(fregs, (unsigned long)st->hook->wrapper);
@@ -215,6 +245,19 @@ static const char *dg_row_module(const struct dg_hook_set *set,
 				 const struct dg_hook *h)
 {
 	return h->vmlinux ? NULL : set->module;
+}
+
+/* Redirect calls of an armed DG_HOOK_WRAP row to its wrapper from now on. */
+static int dg_hook_go_live(struct dg_hook_state *st)
+{
+	int ret = register_ftrace_function(&st->ops);
+
+	if (ret)
+		return ret;
+	/* Both entries are valid; the body one skips a second ftrace pass. */
+	WRITE_ONCE(*st->hook->orig, (void *)dg_arch_func_body(st->addr));
+	st->live = true;
+	return 0;
 }
 
 static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
@@ -290,16 +333,16 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 			  name, ret);
 		return ret;
 	}
-	ret = register_ftrace_function(&st->ops);
+	st->armed = true;
+	if (h->lazy)
+		return 0;	/* ready: dg_hook_need() registers it */
+	ret = dg_hook_go_live(st);
 	if (ret) {
 		ftrace_free_filter(&st->ops);
+		st->armed = false;
 		scnprintf(why, whylen, "ftrace on %s failed: %d", name, ret);
-		return ret;
 	}
-	/* Both entries are valid; the body one skips a second ftrace pass. */
-	WRITE_ONCE(*h->orig, (void *)dg_arch_func_body(addr));
-	st->armed = true;
-	return 0;
+	return ret;
 }
 
 static void dg_disarm_one(struct dg_hook_state *st)
@@ -311,10 +354,12 @@ static void dg_disarm_one(struct dg_hook_state *st)
 	} else if (st->hook->kind == DG_HOOK_KPROBE) {
 		unregister_kprobe(&st->kp);
 	} else {
-		unregister_ftrace_function(&st->ops);
+		if (st->live)
+			unregister_ftrace_function(&st->ops);
 		ftrace_free_filter(&st->ops);
 	}
 	st->armed = false;
+	st->live = false;
 }
 
 static void dg_set_prots(struct dg_hook_set *set, enum dg_pstate state,
@@ -358,11 +403,42 @@ static void dg_disarm_set(struct dg_hook_set *set)
 	unsigned int i;
 
 	lockdep_assert_held(&dg_hooks_mutex);
+	WRITE_ONCE(set->live, false);
 	for (i = set->nr; i-- > 0;)
 		dg_disarm_one(&set->state[i]);
 	if (set->armed && set->disarmed)
 		set->disarmed();
 	set->armed = false;
+	set->saw_all = false;
+}
+
+/*
+ * An operation is about to need the set's lazy rows: register them now, so
+ * that every call from here on is redirected. Sleeps (ftrace patches text).
+ * 0 when they are live, or when the set is not armed (being unloaded: its
+ * wrappers are on their way out too); else the operation must fail.
+ */
+int dg_hook_need(struct dg_hook_set *set)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (likely(READ_ONCE(set->live)))
+		return 0;
+	mutex_lock(&dg_hooks_mutex);
+	for (i = 0; set->armed && !ret && i < set->nr; i++) {
+		struct dg_hook_state *st = &set->state[i];
+
+		if (st->armed && st->hook->lazy && !st->live)
+			ret = dg_hook_go_live(st);
+	}
+	if (set->armed && !ret)
+		WRITE_ONCE(set->live, true);
+	mutex_unlock(&dg_hooks_mutex);
+	if (ret)
+		pr_warn_ratelimited("dmaguard: %s: cannot arm a hook: %d\n",
+				    set->name, ret);
+	return ret;
 }
 
 bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol)
@@ -432,6 +508,23 @@ static bool dg_module_loaded(const char *name)
 	return live;
 }
 
+/* Is a loaded module unused (no container, file or module holds it)? */
+static bool dg_module_unused(const char *name)
+{
+	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
+	struct module_kobject *mk;
+	struct kobject *kobj;
+	bool unused;
+
+	kobj = modules ? kset_find_obj(modules, name) : NULL;
+	if (!kobj)
+		return false;
+	mk = container_of(kobj, struct module_kobject, kobj);
+	unused = mk->mod && module_refcount(mk->mod) == 0;
+	kobject_put(kobj);
+	return unused;
+}
+
 static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
@@ -453,6 +546,8 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 			continue;
 		if (action == MODULE_STATE_COMING) {
 			ret = dg_arm_set(set);
+			/* Armed before the module ran: it saw all its objects. */
+			set->saw_all = !ret;
 			if (ret && dg_set_required(set)) {
 				pr_err("dmaguard: refusing to let %s load: a required protection cannot be armed\n",
 				       mod->name);
@@ -502,6 +597,9 @@ int dg_hooks_init(unsigned long require_mask)
 		ret = dg_arm_set(set);
 		if (ret && dg_set_required(set))
 			goto err_disarm;
+		/* Checked after arming: anything created later is seen. */
+		if (!ret && set->module)
+			set->saw_all = dg_module_unused(set->module);
 		ret = 0;
 	}
 	mutex_unlock(&dg_hooks_mutex);

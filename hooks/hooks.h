@@ -50,6 +50,12 @@ struct dg_hook {
 	 * for a task whose operation needs no per-run work (dg_ctx_quiet).
 	 */
 	bool per_run;
+	/*
+	 * Resolved and checked with the set (it counts as armed), but only
+	 * registered with ftrace when an operation first needs it
+	 * (dg_hook_need()): until then its calls cost nothing.
+	 */
+	bool lazy;
 	unsigned int skip_flags;	/* skip the row if set->skip_flags() has these */
 };
 
@@ -60,6 +66,7 @@ struct dg_hook_state {
 	const struct dg_hook *hook;
 	unsigned long addr;
 	bool armed;
+	bool live;			/* registered with ftrace */
 };
 
 struct dg_hook_set {
@@ -80,6 +87,12 @@ struct dg_hook_set {
 	 */
 	void (*report)(int err, const char *why);
 	bool armed;
+	bool live;			/* lazy rows registered too */
+	/*
+	 * Every object of the target module was created after the set was
+	 * armed: armed before its init ran, or while nothing used it.
+	 */
+	bool saw_all;
 };
 
 extern struct dg_hook_set dg_vfio_type1_hooks;
@@ -88,6 +101,8 @@ extern struct dg_hook_set dg_iommufd_hooks;
 
 /* Resolves [module:]name to a function entry; 0 if absent. */
 unsigned long dg_hook_resolve(const char *module, const char *name);
+
+int dg_hook_need(struct dg_hook_set *set);
 
 /* Which rows of a set are armed (for protection details). */
 bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol);
@@ -103,7 +118,22 @@ struct dg_ctx {
 	struct task_struct *task;
 	enum dg_reason reason;
 	bool quiet;
+	bool whole;			/* flushes nothing: accounted whole */
+	bool slotted;			/* in the lockless lookup slot */
+	struct dg_ctx *slot_prev;	/* the slot before: our outer ctx */
 	struct dg_owner_op op;
+	/*
+	 * What the set's per-run hooks flushed ahead of the runs VFIO will
+	 * hand them next in this operation (vfio_type1.c); zeroed by push.
+	 */
+	struct {
+		const void *batch;	/* pin: the vfio_batch flushed ahead */
+		const void *pages;	/*   its page array then */
+		int end;		/*   and its offset + size then */
+		const void *regions;	/* unpin: vfio_sync_unpin()'s list */
+		unsigned int ahead;	/*   entries of it flushed ahead */
+		bool listed;		/*   the list was looked at */
+	} la;
 };
 
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason);

@@ -13,15 +13,35 @@
  *    release), which tell the two above which container a pfn run belongs
  *    to, and which create and destroy the domain registry entries.
  *
+ * VFIO hands over one run per physically contiguous extent: one per page
+ * for scattered 4 KiB guest memory. Waiting for the flush (a fence) once
+ * per run would cost a fence per page, so both per-run hooks flush ahead,
+ * with one wait for everything:
+ *  - pin: the rest of the pin batch (struct vfio_batch, up to 512 pinned
+ *    pages that later calls will hand out, and that are mapped only after
+ *    those calls return), together with the run being returned;
+ *  - unpin: inside vfio_sync_unpin() (one call per up to 512 fast-unmapped
+ *    regions, after their IOTLB sync), the whole region list at its first
+ *    unpin; the later unpins of that list find their region flushed.
+ * Both read private structures (compat.h), checked at run time; when a
+ * check fails, or vfio_sync_unpin is absent, each run is flushed alone.
+ *
+ * The pin hook is lazy: registered with ftrace only when a map (or an
+ * attach that may pin) first needs a flush, so a host whose VFIO domains
+ * are all coherent never pays for it on its map path.
+ *
  * A container's pinned pages are reachable through all of its domains, so it
  * is flushed when any of its domains needs it. Coherency comes from VFIO
  * itself: VFIO_CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) on the container, which
  * is 1 only when every domain enforces cache coherency.
  */
 #include <linux/iommu.h>
+#include <linux/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/vfio.h>
 #include <linux/uaccess.h>
 #include "hooks.h"
+#include "../compat/compat.h"
 
 static long (*dg_orig_pin)(void *dma, unsigned long vaddr, long npage,
 			   unsigned long *pfn_base, unsigned long limit,
@@ -35,6 +55,16 @@ static int (*dg_orig_attach)(void *iommu_data, struct iommu_group *group,
 			     int type);
 static void (*dg_orig_detach)(void *iommu_data, struct iommu_group *group);
 static void (*dg_orig_release)(void *iommu_data);
+/*
+ * vfio_sync_unpin(dma, domain, regions, iotlb_gather), on Debian's kernels
+ * only as a .isra clone that keeps those four arguments in place. The
+ * wrapper passes all six argument registers through untouched, so it is
+ * transparent whatever the clone kept, and it only uses the third as the
+ * region list after checking it is one.
+ */
+static long (*dg_orig_sync_unpin)(unsigned long a0, unsigned long a1,
+				  unsigned long a2, unsigned long a3,
+				  unsigned long a4, unsigned long a5);
 
 static int dg_vfio_coherent(void *iommu_data)
 {
@@ -46,47 +76,231 @@ static int dg_vfio_coherent(void *iommu_data)
 	return ret ? DG_COH_YES : DG_COH_NO;
 }
 
-/* Flush a pfn run of the container the current task is working on. */
-static void dg_vfio_run(unsigned long pfn, long npage, bool map)
+static enum dg_reason dg_vfio_reason(struct dg_ctx *ctx, bool map)
 {
-	struct dg_ctx *ctx = dg_ctx_current();
-	s64 bytes = (s64)npage << PAGE_SHIFT;
-	enum dg_reason reason;
-
 	if (map)
-		reason = DG_REASON_MAP;
-	else if (ctx && ctx->reason == DG_REASON_TEARDOWN)
-		reason = DG_REASON_TEARDOWN;
-	else
-		reason = DG_REASON_UNMAP;
-	if (ctx)
-		ctx->op.mapped_delta += map ? bytes : -bytes;
-	dmaguard_flush_op(ctx ? &ctx->op : NULL, pfn, npage, reason);
+		return DG_REASON_MAP;
+	if (ctx && ctx->reason == DG_REASON_TEARDOWN)
+		return DG_REASON_TEARDOWN;
+	return DG_REASON_UNMAP;
+}
+
+/* Is this the vfio_batch VFIO pins into (checks what compat.h assumes)? */
+static bool dg_vfio_batch_ok(const struct dg_vfio_batch *b)
+{
+	if (!object_is_on_stack(b))
+		return false;
+	if (b->offset < 0 || b->size < 0 || b->size > b->capacity - b->offset)
+		return false;
+	if (b->capacity == 1)
+		return b->pages == (struct page **)&b->fallback_page;
+	return b->capacity == PAGE_SIZE / sizeof(struct page *) &&
+	       PAGE_ALIGNED(b->pages) && virt_addr_valid(b->pages);
+}
+
+/* Queue the pages the batch still holds, as physically contiguous runs. */
+static void dg_vfio_flush_ahead(struct dg_ctx *ctx, struct dg_flush_batch *fb,
+				const struct dg_vfio_batch *b)
+{
+	int i = b->offset, end = b->offset + b->size, n;
+	unsigned long pfn;
+
+	while (i < end) {
+		pfn = page_to_pfn(b->pages[i]);
+		for (n = 1; i + n < end; n++)
+			if (page_to_pfn(b->pages[i + n]) != pfn + n)
+				break;
+		dg_flush_add(fb, pfn, n);
+		i += n;
+	}
+	ctx->la.batch = b;
+	ctx->la.pages = b->pages;
+	ctx->la.end = end;
+}
+
+/*
+ * A pin call returned [pfn, pfn + npage). Its first pages may be the rest
+ * of the batch an earlier call flushed ahead (entry state @pages, @off,
+ * @size, read only when @b is that batch: the batch still held them then).
+ * The others are flushed now, with what the batch holds after this call.
+ */
+static void dg_vfio_pinned(struct dg_ctx *ctx, struct dg_vfio_batch *b,
+			   struct page **pages, int off, int size,
+			   unsigned long pfn, long npage)
+{
+	unsigned long done = 0;
+	struct dg_flush_batch fb;
+	struct dg_domain *d;
+
+	if (!ctx) {
+		dmaguard_flush_op(NULL, pfn, npage, DG_REASON_MAP);
+		return;
+	}
+	if (ctx->whole)
+		return;
+	ctx->op.mapped_delta += (s64)npage << PAGE_SHIFT;
+	if (size > 0 && ctx->la.pages == pages && ctx->la.end == off + size &&
+	    page_to_pfn(pages[off]) == pfn)
+		done = min_t(unsigned long, npage, size);
+	if (done == npage) {
+		/* A refill after the last page restarts at offset 0: new pages. */
+		if (b->pages != pages || b->offset != off + npage)
+			ctx->la.batch = NULL;
+		return;
+	}
+	ctx->la.batch = NULL;
+	if (!dg_op_flushing(&ctx->op, &d)) {
+		dg_op_skip(&ctx->op, npage - done);
+		return;
+	}
+	dg_flush_begin(&fb, d, DG_REASON_MAP);
+	dg_flush_add(&fb, pfn + done, npage - done);
+	if (dg_vfio_batch_ok(b) && b->size > 0)
+		dg_vfio_flush_ahead(ctx, &fb, b);
+	dg_flush_end(&fb);
 }
 
 static long dg_vfio_pin(void *dma, unsigned long vaddr, long npage,
 			unsigned long *pfn_base, unsigned long limit,
 			void *batch)
 {
-	long ret = dg_orig_pin(dma, vaddr, npage, pfn_base, limit, batch);
+	struct dg_ctx *ctx = dg_ctx_current();
+	struct dg_vfio_batch *b = batch;
+	struct page **pages = NULL;
+	int off = 0, size = 0;
+	long ret;
 
+	/* The batch flushed ahead, checked then: only note where it is. */
+	if (ctx && ctx->la.batch == b) {
+		pages = b->pages;
+		off = b->offset;
+		size = b->size;
+	}
+	ret = dg_orig_pin(dma, vaddr, npage, pfn_base, limit, batch);
 	if (ret > 0)
-		dg_vfio_run(*pfn_base, ret, true);
+		dg_vfio_pinned(ctx, b, pages, off, size, *pfn_base, ret);
 	dg_hook_leave();
 	return ret;
+}
+
+/* Reads the region vfio_sync_unpin() is at; false if it is not one. */
+static bool dg_vfio_region(const struct list_head *head,
+			   const struct list_head *pos,
+			   struct dg_vfio_regions *r)
+{
+	return pos != head &&
+	       !copy_from_kernel_nofault(r, list_entry(pos,
+						       struct dg_vfio_regions,
+						       list), sizeof(*r));
+}
+
+/*
+ * First unpin of a vfio_sync_unpin() list: flush every region on it (all
+ * are unmapped and IOTLB synced) with one wait. At most twice VFIO's batch
+ * of 512 regions is taken; any further ones are flushed one by one.
+ */
+static void dg_vfio_flush_list(struct dg_ctx *ctx, struct dg_domain *d,
+			       const struct list_head *head,
+			       struct dg_vfio_regions *r)
+{
+	struct dg_flush_batch fb;
+	unsigned int n = 0;
+
+	dg_flush_begin(&fb, d, dg_vfio_reason(ctx, false));
+	do {
+		dg_flush_add(&fb, PHYS_PFN(r->phys),
+			     PFN_UP(r->phys + r->len) - PHYS_PFN(r->phys));
+		n++;
+	} while (n < 1024 && dg_vfio_region(head, r->list.next, r));
+	dg_flush_end(&fb);
+	ctx->la.ahead = n - 1;
+}
+
+/*
+ * An unpin inside vfio_sync_unpin() is for the list's first region (each
+ * is unlinked after its unpin). True if this run was (or now is) flushed
+ * ahead with its list.
+ */
+static bool dg_vfio_unpin_listed(struct dg_ctx *ctx, dma_addr_t iova,
+				 unsigned long pfn, long npage)
+{
+	const struct list_head *head = ctx->la.regions;
+	const struct dg_vfio_regions *e;
+	struct dg_vfio_regions r;
+	struct dg_domain *d;
+
+	if (ctx->la.ahead) {
+		/* The list was read and checked: its entries are regions. */
+		e = list_entry(head->next, struct dg_vfio_regions, list);
+		if (head->next == head || e->iova != iova ||
+		    e->phys != PFN_PHYS(pfn) ||
+		    e->len != (size_t)npage << PAGE_SHIFT)
+			return false;
+		ctx->la.ahead--;
+		return true;
+	}
+	if (ctx->la.listed)
+		return false;
+	if (!dg_vfio_region(head, READ_ONCE(head->next), &r) ||
+	    r.iova != iova || r.phys != PFN_PHYS(pfn) ||
+	    r.len != (size_t)npage << PAGE_SHIFT)
+		return false;
+	ctx->la.listed = true;
+	if (!dg_op_flushing(&ctx->op, &d))
+		return false;
+	dg_vfio_flush_list(ctx, d, head, &r);
+	return true;
 }
 
 static long dg_vfio_unpin(void *dma, dma_addr_t iova, unsigned long pfn,
 			  long npage, bool do_accounting)
 {
+	struct dg_ctx *ctx = dg_ctx_current();
 	long ret;
 
-	if (npage > 0)
-		dg_vfio_run(pfn, npage, false);
+	if (npage <= 0)
+		goto call;
+	if (!ctx) {
+		dmaguard_flush_op(NULL, pfn, npage, DG_REASON_UNMAP);
+		goto call;
+	}
+	if (ctx->whole)
+		goto call;
+	ctx->op.mapped_delta -= (s64)npage << PAGE_SHIFT;
+	if (ctx->la.regions && dg_vfio_unpin_listed(ctx, iova, pfn, npage))
+		goto call;
+	dmaguard_flush_op(&ctx->op, pfn, npage, dg_vfio_reason(ctx, false));
+call:
 	ret = dg_orig_unpin(dma, iova, pfn, npage, do_accounting);
 	dg_hook_leave();
 	return ret;
 }
+
+static long dg_vfio_sync_unpin(unsigned long a0, unsigned long a1,
+			       unsigned long a2, unsigned long a3,
+			       unsigned long a4, unsigned long a5)
+{
+	struct dg_ctx *ctx = dg_ctx_current();
+	long ret;
+
+	/* The list head is a local of vfio_unmap_unpin(): on this stack. */
+	if (ctx && object_is_on_stack((void *)a2)) {
+		ctx->la.regions = (void *)a2;
+		ctx->la.ahead = 0;
+		ctx->la.listed = false;
+	}
+	ret = dg_orig_sync_unpin(a0, a1, a2, a3, a4, a5);
+	if (ctx)
+		ctx->la.regions = NULL;
+	dg_hook_leave();
+	return ret;
+}
+
+/*
+ * A container dmaguard does not track may hold mappings that it has not
+ * seen (dmaguard was loaded later, or could not track it).
+ */
+static bool dg_vfio_lost_track;
 
 /* A container dmaguard did not see attach (loaded later): track it now. */
 static void dg_vfio_adopt(void *iommu_data)
@@ -98,20 +312,23 @@ static void dg_vfio_adopt(void *iommu_data)
 		return;
 	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, iommu_data, NULL,
 				    &created);
-	if (!d)
+	if (!d) {
+		WRITE_ONCE(dg_vfio_lost_track, true);
 		return;
+	}
 	if (created)
 		WRITE_ONCE(d->coherent, dg_vfio_coherent(iommu_data));
 	dg_domain_put(d);
 }
 
 /*
- * A quiet map/unmap (nothing to flush: its pin/unpin runs were not hooked)
- * is accounted whole, from the size VFIO read, or wrote back on unmap.
- * The user may rewrite it meanwhile: only the mapped_bytes gauge would be
- * off, and it is clamped at zero.
+ * A map/unmap that flushes nothing (decided at its start) is accounted
+ * whole, from the size VFIO read, or wrote back on unmap: its pin/unpin
+ * runs may not have been hooked at all (quiet, or the lazy pin hook not
+ * registered). The user may rewrite the size meanwhile: only the
+ * mapped_bytes gauge would be off, and it is clamped at zero.
  */
-static void dg_vfio_quiet_account(struct dg_ctx *ctx, unsigned int cmd,
+static void dg_vfio_account_whole(struct dg_ctx *ctx, unsigned int cmd,
 				  unsigned long arg)
 {
 	u64 __user *usize;
@@ -133,23 +350,48 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 			  unsigned long arg)
 {
 	bool track = cmd == VFIO_IOMMU_MAP_DMA || cmd == VFIO_IOMMU_UNMAP_DMA;
-	bool quiet = false;
 	struct dg_ctx ctx;
 	long ret;
 
 	if (track) {
 		dg_vfio_adopt(iommu_data);
 		dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
-		quiet = dg_ctx_quiet(&ctx);
+		ctx.whole = ctx.op.known && !ctx.op.target;
+		dg_ctx_quiet(&ctx);
+		/* A map that may flush needs the pin hook: nothing mapped if not. */
+		if (cmd == VFIO_IOMMU_MAP_DMA &&
+		    (ctx.op.target || !ctx.op.known)) {
+			ret = dg_hook_need(&dg_vfio_type1_hooks);
+			if (ret)
+				goto out;
+		}
 	}
 	ret = dg_orig_ioctl(iommu_data, cmd, arg);
+out:
 	if (track) {
-		if (quiet && !ret)
-			dg_vfio_quiet_account(&ctx, cmd, arg);
+		if (ctx.whole && !ret)
+			dg_vfio_account_whole(&ctx, cmd, arg);
 		dg_ctx_pop(&ctx);
 	}
 	dg_hook_leave();
 	return ret;
+}
+
+/*
+ * May attaching a group pin pages? Only when VFIO replays mappings that no
+ * IOMMU domain holds yet (a container with only emulated mdev groups so
+ * far). Not for a container with one of its IOMMU domains tracked, nor for
+ * one dmaguard never saw map anything although it saw every container
+ * vfio_iommu_type1 made (every map is adopted): it has no mappings.
+ */
+static bool dg_vfio_attach_may_pin(void *iommu_data)
+{
+	if (dg_owner_has_domain(iommu_data))
+		return false;
+	if (dg_owner_known(iommu_data))
+		return true;
+	return !dg_vfio_type1_hooks.saw_all ||
+	       READ_ONCE(dg_vfio_lost_track);
 }
 
 static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
@@ -162,6 +404,11 @@ static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
 	int ret;
 
 	/* Attaching may replay (pin and map) the container's mappings. */
+	if (dg_vfio_attach_may_pin(iommu_data)) {
+		ret = dg_hook_need(&dg_vfio_type1_hooks);
+		if (ret)
+			goto out;
+	}
 	dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
 	ret = dg_orig_attach(iommu_data, group, type);
 	dg_ctx_pop(&ctx);
@@ -220,6 +467,10 @@ static void dg_vfio_release(void *iommu_data)
 	dg_hook_leave();
 }
 
+static const char *const dg_vfio_sync_unpin_clones[] = {
+	"vfio_sync_unpin.isra.0", NULL
+};
+
 static const struct dg_hook dg_vfio_type1_rows[] = {
 	/*
 	 * Rows arm in this order and disarm in reverse, one at a time: the
@@ -256,6 +507,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.symbol = "vfio_pin_pages_remote",
 		.kind = DG_HOOK_WRAP,
 		.per_run = true,
+		.lazy = true,
 		.wrapper = dg_vfio_pin,
 		.orig = (void **)&dg_orig_pin,
 		.provides = DG_PROT_VFIO_MAP,
@@ -266,6 +518,16 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.wrapper = dg_vfio_unpin,
 		.orig = (void **)&dg_orig_unpin,
 		.provides = DG_PROT_VFIO_UNMAP,
+	}, {
+		/* Flush-ahead only: without it each unpin flushes alone. */
+		.symbol = "vfio_sync_unpin",
+		.fallbacks = dg_vfio_sync_unpin_clones,
+		.kind = DG_HOOK_WRAP,
+		.per_run = true,
+		.optional = true,
+		.wrapper = dg_vfio_sync_unpin,
+		.orig = (void **)&dg_orig_sync_unpin,
+		.provides = DG_PROT_NONE,
 	},
 };
 

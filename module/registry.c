@@ -234,6 +234,23 @@ bool dg_owner_known(const void *owner_key)
 	return known;
 }
 
+/* Has dmaguard seen one of the owner's IOMMU domains attached? */
+bool dg_owner_has_domain(const void *owner_key)
+{
+	struct dg_domain *d;
+	bool found = false;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node) {
+		if (d->owner_key == owner_key && d->iommu_domain) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&dg_registry_lock);
+	return found;
+}
+
 void dg_owner_set_coherent(const void *owner_key, int coherent)
 {
 	struct dg_domain *d;

@@ -15,8 +15,14 @@
  *                            (replacing the first); maps go there now
  *   trace-start              enable dmaguard:dmaguard_flush, iommu:map,
  *                            iommu:unmap; clear the buffer
- *   map NAME SIZE [thp]      mmap+touch SIZE bytes, VFIO_IOMMU_MAP_DMA,
- *                            record every page's pfn from /proc/self/pagemap
+ *   map NAME SIZE [thp|scattered]
+ *                            mmap+touch SIZE bytes (THP-backed, or 4 KiB
+ *                            pages faulted in a shuffled order),
+ *                            VFIO_IOMMU_MAP_DMA, record every page's pfn
+ *                            from /proc/self/pagemap
+ *   check-waits NAME         the map and the unmap of a scattered buffer
+ *                            waited for their flushes once per VFIO batch
+ *                            (512 pages or regions), not once per run
  *   unmap NAME               VFIO_IOMMU_UNMAP_DMA
  *   check NAME flush|none    the oracle (DESIGN §7) over the trace
  *   counters-begin / counters-check
@@ -70,6 +76,8 @@ struct buf {
 	uint64_t *phys;		/* per page */
 	bool thp;
 	bool mapped;
+	/* stats flush_waits moved by: the map, the unmap ioctl (-1: unread) */
+	long long map_waits, unmap_waits;
 };
 
 static int container = -1, group = -1;
@@ -326,9 +334,13 @@ static void *alloc_mem(size_t size, bool thp)
 	return p;
 }
 
-static int do_map(const char *name, size_t size, bool thp)
+static void *alloc_scattered(size_t size);
+
+static int do_map(const char *name, size_t size, const char *layout)
 {
+	bool thp = !strcmp(layout, "thp");
 	struct buf *b;
+	long long w0;
 
 	if (nbufs == MAXBUF)
 		return -1;
@@ -336,7 +348,8 @@ static int do_map(const char *name, size_t size, bool thp)
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	b->size = (size + PAGE - 1) & ~(PAGE - 1);
 	b->thp = thp;
-	b->mem = alloc_mem(b->size, thp);
+	b->mem = strcmp(layout, "scattered") ? alloc_mem(b->size, thp) :
+					       alloc_scattered(b->size);
 	b->phys = calloc(b->size / PAGE, sizeof(uint64_t));
 	b->iova = next_iova;
 	next_iova += (b->size + HUGE - 1) & ~(HUGE - 1);
@@ -345,11 +358,14 @@ static int do_map(const char *name, size_t size, bool thp)
 		return -1;
 	}
 	marker("dgmark map-begin %s", name);
+	w0 = read_stat("flush_waits");
 	if (dma_map(b->iova, b->mem, b->size)) {
 		tap(false, "map %s (%zu bytes): %s", name, b->size,
 		    strerror(errno));
 		return -1;
 	}
+	b->map_waits = w0 < 0 ? -1 : read_stat("flush_waits") - w0;
+	b->unmap_waits = -1;
 	marker("dgmark map-end %s", name);
 	b->mapped = true;
 	if (read_pfns(b)) {
@@ -373,14 +389,17 @@ static int do_map(const char *name, size_t size, bool thp)
 static int do_unmap(const char *name)
 {
 	struct buf *b = find_buf(name);
+	long long w0;
 
 	if (!b || !b->mapped)
 		return -1;
 	marker("dgmark unmap-begin %s", name);
+	w0 = read_stat("flush_waits");
 	if (dma_unmap(b->iova, b->size)) {
 		tap(false, "unmap %s: %s", name, strerror(errno));
 		return -1;
 	}
+	b->unmap_waits = w0 < 0 ? -1 : read_stat("flush_waits") - w0;
 	marker("dgmark unmap-end %s", name);
 	b->mapped = false;
 	return 0;
@@ -759,6 +778,36 @@ static void do_timed(const char *label)
 	       f3 - f2, runs);
 }
 
+/*
+ * VFIO pins up to 512 pages per batch and syncs up to 512 unmapped regions
+ * at a time; dmaguard flushes each batch with one wait (plus one per 2 MiB
+ * flushed). Flushing each run alone would wait once per run: about once
+ * per page here.
+ */
+static void check_waits(const char *name)
+{
+	struct buf *b = find_buf(name);
+	size_t i, runs = 1, pages, bound;
+
+	if (!b || b->map_waits < 0 || b->unmap_waits < 0) {
+		tap(false, "check-waits %s: no such buffer, or stats unread",
+		    name);
+		return;
+	}
+	pages = b->size / PAGE;
+	for (i = 1; i < pages; i++)
+		runs += b->phys[i] != b->phys[i - 1] + PAGE;
+	bound = 2 * ((pages + 511) / 512) + 2;
+	tap(runs >= pages / 2, "%s is physically scattered (%zu runs in %zu "
+	    "pages)", name, runs, pages);
+	tap(b->map_waits >= 1 && b->map_waits <= (long long)bound,
+	    "%s map: %lld flush waits for %zu runs (1..%zu: one per batch)",
+	    name, b->map_waits, runs, bound);
+	tap(b->unmap_waits >= 1 && b->unmap_waits <= (long long)bound,
+	    "%s unmap: %lld flush waits for %zu runs (1..%zu: one per batch)",
+	    name, b->unmap_waits, runs, bound);
+}
+
 /* Decode \n, \0, \\ and \xHH; returns the length. */
 static size_t unescape(const char *in, char *out)
 {
@@ -854,7 +903,7 @@ int main(int argc, char **argv)
 			trace_start();
 		} else if (!strcmp(cmd, "map")) {
 			sscanf(line, "map %255s %llu %31s", a, &bsz, c);
-			do_map(a, bsz, !strcmp(c, "thp"));
+			do_map(a, bsz, c);
 		} else if (!strcmp(cmd, "unmap")) {
 			sscanf(line, "unmap %255s", a);
 			do_unmap(a);
@@ -882,6 +931,9 @@ int main(int argc, char **argv)
 				check_teardown(b);
 			else
 				tap(false, "check-teardown %s: no such buffer", a);
+		} else if (!strcmp(cmd, "check-waits")) {
+			sscanf(line, "check-waits %255s", a);
+			check_waits(a);
 		} else if (!strcmp(cmd, "counters-begin")) {
 			counters_begin();
 		} else if (!strcmp(cmd, "counters-check")) {

@@ -26,9 +26,12 @@ sh . /dg/tap.sh; t "auto, not flushed: mapped_bytes back to 0 after the unmaps" 
 sh . /dg/tap.sh; b0=$(cat /tmp/skipb0); b1=$(awk '$1 == "skipped_coherent_bytes" { print $2 }' $DG/stats); t "skipped_coherent_bytes grew by the 2 x 2109440 bytes mapped and unmapped ($b0 -> $b1)" [ $((b1 - b0)) = 4218880 ]
 check auto1 none
 check auto2 none
+sh . /dg/tap.sh; t "no flush needed yet: the lazy pin hook is not registered with ftrace" sh -c "! grep -q '^vfio_pin_pages_remote ' /sys/kernel/tracing/enabled_functions"
+sh . /dg/tap.sh; t "the unpin hook is registered (teardown must flush)" grep -q '^vfio_unpin_pages_remote ' /sys/kernel/tracing/enabled_functions
 sh . /dg/tap.sh; echo always > $DG/domains/$DG_DOMAIN/policy; t "policy always: flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 1 ]
 counters-begin
 map always1 1048576
+sh . /dg/tap.sh; t "the first map that flushes registered the pin hook" grep -q '^vfio_pin_pages_remote ' /sys/kernel/tracing/enabled_functions
 map always2 20480
 unmap always1
 unmap always2

@@ -59,18 +59,22 @@ map odd17 69632
 map mib5 5255168
 map big 8388608
 map thp 4194304 thp
+map scat 4194304 scattered
 unmap page
 unmap odd3
 unmap odd17
 unmap mib5
 unmap big
 unmap thp
+unmap scat
 check page flush
 check odd3 flush
 check odd17 flush
 check mib5 flush
 check big flush
 check thp flush
+check scat flush
+check-waits scat
 counters-check
 map leftover 262144
 close

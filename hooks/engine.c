@@ -488,40 +488,38 @@ static int dg_arm_set(struct dg_hook_set *set)
 	return 0;
 }
 
-/* Is a module loaded? /sys/module/<name> is the one exported view of it. */
-static bool dg_module_loaded(const char *name)
+/* /sys/module/<name>, the one exported view of a module (referenced). */
+static struct module_kobject *dg_module_kobj(const char *name)
 {
 	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
-	struct kobject *kobj;
-	struct module_kobject *mk;
+	struct kobject *kobj = modules ? kset_find_obj(modules, name) : NULL;
+
+	return kobj ? container_of(kobj, struct module_kobject, kobj) : NULL;
+}
+
+static bool dg_module_loaded(const char *name)
+{
+	struct module_kobject *mk = dg_module_kobj(name);
 	bool live;
 
-	if (!modules)
+	if (!mk)
 		return false;
-	kobj = kset_find_obj(modules, name);
-	if (!kobj)
-		return false;
-	mk = container_of(kobj, struct module_kobject, kobj);
 	/* Built-in code with parameters has a kobject but no module. */
 	live = !mk->mod || mk->mod->state == MODULE_STATE_LIVE;
-	kobject_put(kobj);
+	kobject_put(&mk->kobj);
 	return live;
 }
 
 /* Is a loaded module unused (no container, file or module holds it)? */
 static bool dg_module_unused(const char *name)
 {
-	struct kset *modules = THIS_MODULE->mkobj.kobj.kset;
-	struct module_kobject *mk;
-	struct kobject *kobj;
+	struct module_kobject *mk = dg_module_kobj(name);
 	bool unused;
 
-	kobj = modules ? kset_find_obj(modules, name) : NULL;
-	if (!kobj)
+	if (!mk)
 		return false;
-	mk = container_of(kobj, struct module_kobject, kobj);
 	unused = mk->mod && module_refcount(mk->mod) == 0;
-	kobject_put(kobj);
+	kobject_put(&mk->kobj);
 	return unused;
 }
 

@@ -76,13 +76,11 @@ static int dg_vfio_coherent(void *iommu_data)
 	return ret ? DG_COH_YES : DG_COH_NO;
 }
 
-static enum dg_reason dg_vfio_reason(struct dg_ctx *ctx, bool map)
+/* Unpins inside a container's detach or release are its teardown. */
+static enum dg_reason dg_vfio_unmap_reason(struct dg_ctx *ctx)
 {
-	if (map)
-		return DG_REASON_MAP;
-	if (ctx && ctx->reason == DG_REASON_TEARDOWN)
-		return DG_REASON_TEARDOWN;
-	return DG_REASON_UNMAP;
+	return ctx->reason == DG_REASON_TEARDOWN ? DG_REASON_TEARDOWN :
+						  DG_REASON_UNMAP;
 }
 
 /* Is this the vfio_batch VFIO pins into (checks what compat.h assumes)? */
@@ -194,6 +192,14 @@ static bool dg_vfio_region(const struct list_head *head,
 						       list), sizeof(*r));
 }
 
+/* Is @r the region of this unpin call? */
+static bool dg_vfio_region_is(const struct dg_vfio_regions *r, dma_addr_t iova,
+			      unsigned long pfn, long npage)
+{
+	return r->iova == iova && r->phys == PFN_PHYS(pfn) &&
+	       r->len == (size_t)npage << PAGE_SHIFT;
+}
+
 /*
  * First unpin of a vfio_sync_unpin() list: flush every region on it (all
  * are unmapped and IOTLB synced) with one wait. At most twice VFIO's batch
@@ -206,7 +212,7 @@ static void dg_vfio_flush_list(struct dg_ctx *ctx, struct dg_domain *d,
 	struct dg_flush_batch fb;
 	unsigned int n = 0;
 
-	dg_flush_begin(&fb, d, dg_vfio_reason(ctx, false));
+	dg_flush_begin(&fb, d, dg_vfio_unmap_reason(ctx));
 	do {
 		dg_flush_add(&fb, PHYS_PFN(r->phys),
 			     PFN_UP(r->phys + r->len) - PHYS_PFN(r->phys));
@@ -232,9 +238,7 @@ static bool dg_vfio_unpin_listed(struct dg_ctx *ctx, dma_addr_t iova,
 	if (ctx->la.ahead) {
 		/* The list was read and checked: its entries are regions. */
 		e = list_entry(head->next, struct dg_vfio_regions, list);
-		if (head->next == head || e->iova != iova ||
-		    e->phys != PFN_PHYS(pfn) ||
-		    e->len != (size_t)npage << PAGE_SHIFT)
+		if (head->next == head || !dg_vfio_region_is(e, iova, pfn, npage))
 			return false;
 		ctx->la.ahead--;
 		return true;
@@ -242,8 +246,7 @@ static bool dg_vfio_unpin_listed(struct dg_ctx *ctx, dma_addr_t iova,
 	if (ctx->la.listed)
 		return false;
 	if (!dg_vfio_region(head, READ_ONCE(head->next), &r) ||
-	    r.iova != iova || r.phys != PFN_PHYS(pfn) ||
-	    r.len != (size_t)npage << PAGE_SHIFT)
+	    !dg_vfio_region_is(&r, iova, pfn, npage))
 		return false;
 	ctx->la.listed = true;
 	if (!dg_op_flushing(&ctx->op, &d))
@@ -269,7 +272,7 @@ static long dg_vfio_unpin(void *dma, dma_addr_t iova, unsigned long pfn,
 	ctx->op.mapped_delta -= (s64)npage << PAGE_SHIFT;
 	if (ctx->la.regions && dg_vfio_unpin_listed(ctx, iova, pfn, npage))
 		goto call;
-	dmaguard_flush_op(&ctx->op, pfn, npage, dg_vfio_reason(ctx, false));
+	dmaguard_flush_op(&ctx->op, pfn, npage, dg_vfio_unmap_reason(ctx));
 call:
 	ret = dg_orig_unpin(dma, iova, pfn, npage, do_accounting);
 	dg_hook_leave();
@@ -359,8 +362,7 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 		ctx.whole = ctx.op.known && !ctx.op.target;
 		dg_ctx_quiet(&ctx);
 		/* A map that may flush needs the pin hook: nothing mapped if not. */
-		if (cmd == VFIO_IOMMU_MAP_DMA &&
-		    (ctx.op.target || !ctx.op.known)) {
+		if (cmd == VFIO_IOMMU_MAP_DMA && !ctx.whole) {
 			ret = dg_hook_need(&dg_vfio_type1_hooks);
 			if (ret)
 				goto out;

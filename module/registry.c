@@ -218,37 +218,33 @@ void dg_domain_set_policy(struct dg_domain *d, int policy)
 	trace_dmaguard_domain(d->id, "policy");
 }
 
-bool dg_owner_known(const void *owner_key)
-{
-	struct dg_domain *d;
-	bool known = false;
-
-	spin_lock(&dg_registry_lock);
-	list_for_each_entry(d, &dg_registry_list, node) {
-		if (d->owner_key == owner_key) {
-			known = true;
-			break;
-		}
-	}
-	spin_unlock(&dg_registry_lock);
-	return known;
-}
-
-/* Has dmaguard seen one of the owner's IOMMU domains attached? */
-bool dg_owner_has_domain(const void *owner_key)
+/* Does the owner have an entry (with an IOMMU domain, if @with_domain)? */
+static bool dg_owner_has(const void *owner_key, bool with_domain)
 {
 	struct dg_domain *d;
 	bool found = false;
 
 	spin_lock(&dg_registry_lock);
 	list_for_each_entry(d, &dg_registry_list, node) {
-		if (d->owner_key == owner_key && d->iommu_domain) {
+		if (d->owner_key == owner_key &&
+		    (!with_domain || d->iommu_domain)) {
 			found = true;
 			break;
 		}
 	}
 	spin_unlock(&dg_registry_lock);
 	return found;
+}
+
+bool dg_owner_known(const void *owner_key)
+{
+	return dg_owner_has(owner_key, false);
+}
+
+/* Has dmaguard seen one of the owner's IOMMU domains attached? */
+bool dg_owner_has_domain(const void *owner_key)
+{
+	return dg_owner_has(owner_key, true);
 }
 
 void dg_owner_set_coherent(const void *owner_key, int coherent)

@@ -25,7 +25,9 @@ void dg_arch_flush_wait(void);
 /*
  * May this pfn be flushed? Only memory the host maps cacheable: cache
  * maintenance on uncacheable MMIO can raise machine checks (x86) and is
- * meaningless on Device memory (arm64).
+ * meaningless on Device memory (arm64). Every backend must say yes for
+ * page allocator memory (pfn_valid, not PageReserved): the core answers
+ * that case itself without asking, as it is the per-page common case.
  */
 bool dg_arch_pfn_cacheable(unsigned long pfn);
 

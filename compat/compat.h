@@ -46,6 +46,18 @@
 #define DG_FTRACE_OPS_FL_REGS	FTRACE_OPS_FL_SAVE_REGS
 #endif
 
+/*
+ * Argument @n (0-based) of an ftrace'd call, from its ftrace callback.
+ * Before ftrace_regs_get_argument(), ftrace_regs was a struct pt_regs
+ * holding at least the argument registers (x86 WITH_ARGS) or all of them
+ * (FTRACE_OPS_FL_SAVE_REGS, see above).
+ */
+#ifdef DMAGUARD_HAS_FTRACE_REGS_GET_ARGUMENT
+#define dg_ftrace_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
+#else
+#define dg_ftrace_arg(fregs, n)	regs_get_kernel_argument(&(fregs)->regs, n)
+#endif
+
 /* iommu_sva_bind_device() lost its drvdata argument in 6.2. */
 #ifdef DMAGUARD_HAS_SVA_BIND_DRVDATA
 static inline struct iommu_sva *dg_sva_bind_device(struct device *dev,

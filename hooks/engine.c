@@ -73,7 +73,7 @@ static LIST_HEAD(dg_ctx_list);
 #define DG_QUIET_BITS	6
 static struct task_struct *dg_quiet[1 << DG_QUIET_BITS];
 
-static struct task_struct **dg_quiet_slot(struct task_struct *task)
+static __always_inline struct task_struct **dg_quiet_slot(struct task_struct *task)
 {
 	return &dg_quiet[hash_ptr(task, DG_QUIET_BITS)];
 }
@@ -93,6 +93,25 @@ bool dg_ctx_quiet(struct dg_ctx *ctx)
 }
 
 /*
+ * Skip the current task's per-run hooks until dg_ctx_unhush(): for a window
+ * in which the caller has already flushed and accounted every per-run call
+ * to come. False if the task's slot is taken: they take the usual path.
+ */
+bool dg_ctx_hush(struct dg_ctx *ctx)
+{
+	ctx->hushed = !cmpxchg(dg_quiet_slot(current), NULL, current);
+	return ctx->hushed;
+}
+
+void dg_ctx_unhush(struct dg_ctx *ctx)
+{
+	if (!ctx->hushed)
+		return;
+	WRITE_ONCE(*dg_quiet_slot(current), NULL);
+	ctx->hushed = false;
+}
+
+/*
  * The innermost context of each task inside an owner operation, by hash of
  * the task: the per-run hooks look it up once per pfn run, without the
  * lock. A slot taken by another task sends the lookup to the locked list.
@@ -108,7 +127,9 @@ void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
 	ctx->task = current;
 	ctx->reason = reason;
 	ctx->quiet = false;
+	ctx->hushed = false;
 	ctx->whole = false;
+	ctx->acct_whole = false;
 	memset(&ctx->la, 0, sizeof(ctx->la));
 	dg_owner_begin(&ctx->op, key);
 	spin_lock(&dg_ctx_lock);
@@ -133,10 +154,23 @@ void dg_ctx_pop(struct dg_ctx *ctx)
 			   ctx->slot_prev);
 	if (ctx->quiet)
 		WRITE_ONCE(*dg_quiet_slot(current), NULL);
+	dg_ctx_unhush(ctx);
 	spin_lock(&dg_ctx_lock);
 	list_del(&ctx->node);
 	spin_unlock(&dg_ctx_lock);
 	dg_owner_end(&ctx->op);
+}
+
+/*
+ * The lockless half of dg_ctx_current(), from the task's slot @h; also
+ * safe in the ftrace thunk.
+ */
+static __always_inline struct dg_ctx *dg_ctx_slotted(unsigned int h)
+{
+	struct dg_ctx *ctx = READ_ONCE(dg_ctx_slots[h]);
+
+	/* On this task's stack: this task's, still pushed, the innermost. */
+	return ctx && object_is_on_stack(ctx) ? ctx : NULL;
 }
 
 /*
@@ -148,9 +182,8 @@ struct dg_ctx *dg_ctx_current(void)
 {
 	struct dg_ctx *ctx, *found = NULL;
 
-	/* On this task's stack: this task's, still pushed, the innermost. */
-	ctx = READ_ONCE(dg_ctx_slots[hash_ptr(current, DG_QUIET_BITS)]);
-	if (ctx && object_is_on_stack(ctx))
+	ctx = dg_ctx_slotted(hash_ptr(current, DG_QUIET_BITS));
+	if (ctx)
 		return ctx;
 	spin_lock(&dg_ctx_lock);
 	list_for_each_entry(ctx, &dg_ctx_list, node) {
@@ -187,19 +220,40 @@ void dg_hook_leave(void)
 	atomic_dec(&dg_hook_inflight);
 }
 
+static __always_inline void dg_ftrace_redirect(const struct dg_hook *h,
+					       struct ftrace_regs *fregs)
+{
+	atomic_inc(&dg_hook_inflight);
+	dg_ftrace_set_ip(fregs, (unsigned long)h->wrapper);
+}
+
+/* Out of line: keeps the thunk's quiet path free of a stack frame. */
+static noinline void notrace dg_ftrace_pass(const struct dg_hook *h,
+					    struct ftrace_regs *fregs)
+{
+	struct dg_ctx *ctx = dg_ctx_slotted(hash_ptr(current, DG_QUIET_BITS));
+
+	if (ctx && h->pass(ctx, fregs))
+		return;
+	dg_ftrace_redirect(h, fregs);
+}
+
 static void notrace dg_ftrace_thunk(unsigned long ip, unsigned long parent_ip,
 				    struct ftrace_ops *ops,
 				    struct ftrace_regs *fregs)
 {
 	struct dg_hook_state *st = container_of(ops, struct dg_hook_state, ops);
+	const struct dg_hook *h = st->hook;
 
-	if (st->hook->per_run && READ_ONCE(*dg_quiet_slot(current)) == current)
+	if (h->per_run && READ_ONCE(*dg_quiet_slot(current)) == current)
 		return;
 	/* Our wrapper calling the original at its entry: let it run. */
 	if (dg_this_module_text(parent_ip))
 		return;
-	atomic_inc(&dg_hook_inflight);
-	dg_ftrace_set_ip(fregs, (unsigned long)st->hook->wrapper);
+	if (h->pass)
+		dg_ftrace_pass(h, fregs);
+	else
+		dg_ftrace_redirect(h, fregs);
 }
 
 /* Resolves [module:]name with a throw-away kprobe; 0 if not found. */

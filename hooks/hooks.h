@@ -29,6 +29,8 @@
 
 #define DG_PROT_NONE	(-1)
 
+struct dg_ctx;
+
 enum dg_hook_kind {
 	DG_HOOK_WRAP,
 	DG_HOOK_KPROBE,
@@ -56,6 +58,14 @@ struct dg_hook {
 	 * (dg_hook_need()): until then its calls cost nothing.
 	 */
 	bool lazy;
+	/*
+	 * Optional, per_run rows: asked from the ftrace callback, with the
+	 * calling task's innermost context, whether this call needs nothing
+	 * from the wrapper (its pages were flushed ahead; it accounts the
+	 * call itself if needed). If so the call runs unredirected. Runs in
+	 * the callback: notrace, bounded, calls nothing traceable.
+	 */
+	bool (*pass)(struct dg_ctx *ctx, struct ftrace_regs *fregs);
 	unsigned int skip_flags;	/* skip the row if set->skip_flags() has these */
 };
 
@@ -118,7 +128,9 @@ struct dg_ctx {
 	struct task_struct *task;
 	enum dg_reason reason;
 	bool quiet;
+	bool hushed;			/* dg_ctx_hush() window open */
 	bool whole;			/* flushes nothing: accounted whole */
+	bool acct_whole;		/* mapped bytes counted whole, not per run */
 	bool slotted;			/* in the lockless lookup slot */
 	struct dg_ctx *slot_prev;	/* the slot before: our outer ctx */
 	struct dg_owner_op op;
@@ -130,6 +142,7 @@ struct dg_ctx {
 		const void *batch;	/* pin: the vfio_batch flushed ahead */
 		const void *pages;	/*   its page array then */
 		int end;		/*   and its offset + size then */
+		int tail;		/*   where its last run started */
 		const void *regions;	/* unpin: vfio_sync_unpin()'s list */
 		unsigned int ahead;	/*   entries of it flushed ahead */
 		bool listed;		/*   the list was looked at */
@@ -140,6 +153,8 @@ void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason);
 void dg_ctx_pop(struct dg_ctx *ctx);
 struct dg_ctx *dg_ctx_current(void);
 bool dg_ctx_quiet(struct dg_ctx *ctx);
+bool dg_ctx_hush(struct dg_ctx *ctx);
+void dg_ctx_unhush(struct dg_ctx *ctx);
 
 /* The devices of an IOMMU group, and the domain they are attached to. */
 struct iommu_group;

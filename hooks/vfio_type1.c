@@ -25,6 +25,9 @@
  *    unpin; the later unpins of that list find their region flushed.
  * Both read private structures (compat.h), checked at run time; when a
  * check fails, or vfio_sync_unpin is absent, each run is flushed alone.
+ * The later calls, whose runs were flushed ahead, are not even redirected:
+ * the ftrace callback recognises them (the rows' pass checks), or the
+ * task is hushed for the rest of a vfio_sync_unpin() list.
  *
  * The pin hook is lazy: registered with ftrace only when a map (or an
  * attach that may pin) first needs a flush, so a host whose VFIO domains
@@ -96,24 +99,35 @@ static bool dg_vfio_batch_ok(const struct dg_vfio_batch *b)
 	       PAGE_ALIGNED(b->pages) && virt_addr_valid(b->pages);
 }
 
-/* Queue the pages the batch still holds, as physically contiguous runs. */
+/* Queue the pages the batch still holds; note where its last run starts. */
 static void dg_vfio_flush_ahead(struct dg_ctx *ctx, struct dg_flush_batch *fb,
 				const struct dg_vfio_batch *b)
 {
-	int i = b->offset, end = b->offset + b->size, n;
-	unsigned long pfn;
-
-	while (i < end) {
-		pfn = page_to_pfn(b->pages[i]);
-		for (n = 1; i + n < end; n++)
-			if (page_to_pfn(b->pages[i + n]) != pfn + n)
-				break;
-		dg_flush_add(fb, pfn, n);
-		i += n;
-	}
+	ctx->la.tail = b->offset + dg_flush_add_pages(fb, b->pages + b->offset,
+						      b->size);
 	ctx->la.batch = b;
 	ctx->la.pages = b->pages;
-	ctx->la.end = end;
+	ctx->la.end = b->offset + b->size;
+}
+
+/*
+ * ftrace fast path of vfio_pin_pages_remote(): a call that starts in the
+ * batch flushed ahead, before its last run, hands out pages of that batch
+ * only (a run ends at the first pfn discontinuity, and refills only when
+ * the batch is empty): all flushed. Nothing to do for the wrapper, as the
+ * map is accounted whole (acct_whole), so the call is not redirected:
+ * on scattered memory, one pin call in 512 is.
+ */
+static bool notrace dg_vfio_pin_pass(struct dg_ctx *ctx,
+				     struct ftrace_regs *fregs)
+{
+	const struct dg_vfio_batch *b = (void *)dg_ftrace_arg(fregs, 5);
+
+	/* Same batch as checked then, not refilled since, not at its tail. */
+	return ctx->la.batch == b && ctx->acct_whole &&
+	       b->pages == ctx->la.pages &&
+	       b->offset + b->size == ctx->la.end &&
+	       b->offset < ctx->la.tail;
 }
 
 /*
@@ -136,7 +150,8 @@ static void dg_vfio_pinned(struct dg_ctx *ctx, struct dg_vfio_batch *b,
 	}
 	if (ctx->whole)
 		return;
-	ctx->op.mapped_delta += (s64)npage << PAGE_SHIFT;
+	if (!ctx->acct_whole)
+		ctx->op.mapped_delta += (s64)npage << PAGE_SHIFT;
 	if (size > 0 && ctx->la.pages == pages && ctx->la.end == off + size &&
 	    page_to_pfn(pages[off]) == pfn)
 		done = min_t(unsigned long, npage, size);
@@ -193,56 +208,111 @@ static bool dg_vfio_region(const struct list_head *head,
 }
 
 /* Is @r the region of this unpin call? */
-static bool dg_vfio_region_is(const struct dg_vfio_regions *r, dma_addr_t iova,
+static __always_inline bool dg_vfio_region_is(const struct dg_vfio_regions *r, dma_addr_t iova,
 			      unsigned long pfn, long npage)
 {
 	return r->iova == iova && r->phys == PFN_PHYS(pfn) &&
 	       r->len == (size_t)npage << PAGE_SHIFT;
 }
 
+/* A run unpinned: the gauge, unless the operation counts it whole. */
+static __always_inline void dg_vfio_unpinned(struct dg_ctx *ctx, long npage)
+{
+	if (!ctx->acct_whole)
+		ctx->op.mapped_delta -= (s64)npage << PAGE_SHIFT;
+}
+
 /*
  * First unpin of a vfio_sync_unpin() list: flush every region on it (all
- * are unmapped and IOTLB synced) with one wait. At most twice VFIO's batch
- * of 512 regions is taken; any further ones are flushed one by one.
+ * are unmapped and IOTLB synced) with one wait. @r, the first, was read
+ * with care and matched this unpin call: the list is VFIO's list of
+ * regions, so the others are read directly. At most twice VFIO's batch of
+ * 512 regions is taken; any further ones are flushed one by one.
+ *
+ * When the whole list was taken, the rest of vfio_sync_unpin() only
+ * unpins its regions: they are accounted now and the unpin hook is hushed
+ * until it returns. Else each later unpin finds its region flushed ahead.
  */
 static void dg_vfio_flush_list(struct dg_ctx *ctx, struct dg_domain *d,
 			       const struct list_head *head,
-			       struct dg_vfio_regions *r)
+			       const struct dg_vfio_regions *r)
 {
+	const struct list_head *pos = r->list.next;
 	struct dg_flush_batch fb;
-	unsigned int n = 0;
+	unsigned long npage, rest = 0;
+	unsigned int n = 1;
 
 	dg_flush_begin(&fb, d, dg_vfio_unmap_reason(ctx));
-	do {
-		dg_flush_add(&fb, PHYS_PFN(r->phys),
-			     PFN_UP(r->phys + r->len) - PHYS_PFN(r->phys));
+	for (;;) {
+		npage = PFN_UP(r->phys + r->len) - PHYS_PFN(r->phys);
+		dg_flush_add(&fb, PHYS_PFN(r->phys), npage);
+		if (n > 1)
+			rest += r->len >> PAGE_SHIFT;
+		if (pos == head || n == 1024)
+			break;
+		r = list_entry(pos, struct dg_vfio_regions, list);
+		pos = r->list.next;
 		n++;
-	} while (n < 1024 && dg_vfio_region(head, r->list.next, r));
+	}
 	dg_flush_end(&fb);
 	ctx->la.ahead = n - 1;
+	if (pos == head && n > 1 && dg_ctx_hush(ctx)) {
+		dg_vfio_unpinned(ctx, rest);
+		ctx->la.ahead = 0;
+	}
 }
 
 /*
  * An unpin inside vfio_sync_unpin() is for the list's first region (each
- * is unlinked after its unpin). True if this run was (or now is) flushed
- * ahead with its list.
+ * is unlinked after its unpin). Is it one the list's first unpin flushed
+ * ahead?
+ */
+static __always_inline bool dg_vfio_unpin_ahead(struct dg_ctx *ctx,
+						dma_addr_t iova,
+						unsigned long pfn, long npage)
+{
+	const struct list_head *head = ctx->la.regions;
+	const struct dg_vfio_regions *e;
+
+	if (!ctx->la.ahead || !head || head->next == head)
+		return false;
+	/* The list was read and checked: its entries are regions. */
+	e = list_entry(head->next, struct dg_vfio_regions, list);
+	if (!dg_vfio_region_is(e, iova, pfn, npage))
+		return false;
+	ctx->la.ahead--;
+	return true;
+}
+
+/*
+ * ftrace fast path of vfio_unpin_pages_remote(): a run flushed ahead needs
+ * only accounting, done here; the call is not redirected.
+ */
+static bool notrace dg_vfio_unpin_pass(struct dg_ctx *ctx,
+				       struct ftrace_regs *fregs)
+{
+	long npage = dg_ftrace_arg(fregs, 3);
+
+	if (!dg_vfio_unpin_ahead(ctx, dg_ftrace_arg(fregs, 1),
+				 dg_ftrace_arg(fregs, 2), npage))
+		return false;
+	dg_vfio_unpinned(ctx, npage);
+	return true;
+}
+
+/*
+ * True if this unpin's run was flushed ahead with its vfio_sync_unpin()
+ * list, or is now with the whole list (its first unpin).
  */
 static bool dg_vfio_unpin_listed(struct dg_ctx *ctx, dma_addr_t iova,
 				 unsigned long pfn, long npage)
 {
 	const struct list_head *head = ctx->la.regions;
-	const struct dg_vfio_regions *e;
 	struct dg_vfio_regions r;
 	struct dg_domain *d;
 
-	if (ctx->la.ahead) {
-		/* The list was read and checked: its entries are regions. */
-		e = list_entry(head->next, struct dg_vfio_regions, list);
-		if (head->next == head || !dg_vfio_region_is(e, iova, pfn, npage))
-			return false;
-		ctx->la.ahead--;
-		return true;
-	}
+	if (ctx->la.ahead)
+		return dg_vfio_unpin_ahead(ctx, iova, pfn, npage);
 	if (ctx->la.listed)
 		return false;
 	if (!dg_vfio_region(head, READ_ONCE(head->next), &r) ||
@@ -269,7 +339,7 @@ static long dg_vfio_unpin(void *dma, dma_addr_t iova, unsigned long pfn,
 	}
 	if (ctx->whole)
 		goto call;
-	ctx->op.mapped_delta -= (s64)npage << PAGE_SHIFT;
+	dg_vfio_unpinned(ctx, npage);
 	if (ctx->la.regions && dg_vfio_unpin_listed(ctx, iova, pfn, npage))
 		goto call;
 	dmaguard_flush_op(&ctx->op, pfn, npage, dg_vfio_unmap_reason(ctx));
@@ -293,8 +363,10 @@ static long dg_vfio_sync_unpin(unsigned long a0, unsigned long a1,
 		ctx->la.listed = false;
 	}
 	ret = dg_orig_sync_unpin(a0, a1, a2, a3, a4, a5);
-	if (ctx)
+	if (ctx) {
 		ctx->la.regions = NULL;
+		dg_ctx_unhush(ctx);
+	}
 	dg_hook_leave();
 	return ret;
 }
@@ -325,11 +397,13 @@ static void dg_vfio_adopt(void *iommu_data)
 }
 
 /*
- * A map/unmap that flushes nothing (decided at its start) is accounted
- * whole, from the size VFIO read, or wrote back on unmap: its pin/unpin
- * runs may not have been hooked at all (quiet, or the lazy pin hook not
- * registered). The user may rewrite the size meanwhile: only the
- * mapped_bytes gauge would be off, and it is clamped at zero.
+ * A successful map or unmap accounted whole, from the size VFIO read, or
+ * wrote back on unmap: a map always (it maps all or, failing, unwinds all;
+ * most of its pin calls are not redirected, see dg_vfio_pin_pass()); an
+ * unmap that flushes nothing (decided at its start), whose unpin runs may
+ * not have been hooked at all (quiet). The user may rewrite the size
+ * meanwhile: only the mapped_bytes gauge would be off, and it is clamped
+ * at zero.
  */
 static void dg_vfio_account_whole(struct dg_ctx *ctx, unsigned int cmd,
 				  unsigned long arg)
@@ -345,8 +419,10 @@ static void dg_vfio_account_whole(struct dg_ctx *ctx, unsigned int cmd,
 		return;
 	ctx->op.mapped_delta += cmd == VFIO_IOMMU_MAP_DMA ? (s64)size :
 							   -(s64)size;
-	ctx->op.skipped_runs++;
-	ctx->op.skipped_bytes += size;
+	if (ctx->whole) {
+		ctx->op.skipped_runs++;
+		ctx->op.skipped_bytes += size;
+	}
 }
 
 static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
@@ -360,6 +436,7 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 		dg_vfio_adopt(iommu_data);
 		dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
 		ctx.whole = ctx.op.known && !ctx.op.target;
+		ctx.acct_whole = ctx.whole || cmd == VFIO_IOMMU_MAP_DMA;
 		dg_ctx_quiet(&ctx);
 		/* A map that may flush needs the pin hook: nothing mapped if not. */
 		if (cmd == VFIO_IOMMU_MAP_DMA && !ctx.whole) {
@@ -371,7 +448,7 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 	ret = dg_orig_ioctl(iommu_data, cmd, arg);
 out:
 	if (track) {
-		if (ctx.whole && !ret)
+		if (ctx.acct_whole && !ret)
 			dg_vfio_account_whole(&ctx, cmd, arg);
 		dg_ctx_pop(&ctx);
 	}
@@ -510,6 +587,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.kind = DG_HOOK_WRAP,
 		.per_run = true,
 		.lazy = true,
+		.pass = dg_vfio_pin_pass,
 		.wrapper = dg_vfio_pin,
 		.orig = (void **)&dg_orig_pin,
 		.provides = DG_PROT_VFIO_MAP,
@@ -517,6 +595,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.symbol = "vfio_unpin_pages_remote",
 		.kind = DG_HOOK_WRAP,
 		.per_run = true,
+		.pass = dg_vfio_unpin_pass,
 		.wrapper = dg_vfio_unpin,
 		.orig = (void **)&dg_orig_unpin,
 		.provides = DG_PROT_VFIO_UNMAP,

@@ -207,6 +207,8 @@ void dg_flush_begin(struct dg_flush_batch *b, struct dg_domain *d,
 		    enum dg_reason reason);
 void dg_flush_add(struct dg_flush_batch *b, unsigned long pfn,
 		  unsigned long npages);
+unsigned int dg_flush_add_pages(struct dg_flush_batch *b,
+				struct page *const *pages, unsigned int n);
 void dg_flush_end(struct dg_flush_batch *b);
 bool dg_op_flushing(struct dg_owner_op *op, struct dg_domain **d);
 void dg_op_skip(struct dg_owner_op *op, unsigned long npages);

@@ -336,6 +336,35 @@ static void *alloc_mem(size_t size, bool thp)
 
 static void *alloc_scattered(size_t size);
 
+/*
+ * A map that fails half way: SIZE bytes of memory with an unmapped page in
+ * the middle. VFIO pins and maps the first half, fails on the hole, and
+ * unwinds all of it: the domain's mapped_bytes must not move.
+ */
+static void do_map_fail(size_t size)
+{
+	int dom = my_domain();
+	long long before = dom_value(dom, "mapped_bytes");
+	char *p = alloc_mem(size, false);
+	int ret;
+
+	if (!p || size < 4 * PAGE) {
+		tap(false, "map-fail: allocation");
+		return;
+	}
+	munmap(p + size / 2, PAGE);
+	ret = dma_map(next_iova, p, size);
+	tap(ret && errno == EFAULT,
+	    "a map over an unmapped page fails with EFAULT (%s)",
+	    ret ? strerror(errno) : "it succeeded");
+	tap(dom_value(dom, "mapped_bytes") == before,
+	    "domains/%d/mapped_bytes unchanged by the failed map (%lld, was %lld)",
+	    dom, dom_value(dom, "mapped_bytes"), before);
+	next_iova += (size + HUGE - 1) & ~(HUGE - 1);
+	munmap(p, size / 2);
+	munmap(p + size / 2 + PAGE, size - size / 2 - PAGE);
+}
+
 static int do_map(const char *name, size_t size, const char *layout)
 {
 	bool thp = !strcmp(layout, "thp");
@@ -904,6 +933,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "map")) {
 			sscanf(line, "map %255s %llu %31s", a, &bsz, c);
 			do_map(a, bsz, c);
+		} else if (!strcmp(cmd, "map-fail")) {
+			sscanf(line, "map-fail %llu", &bsz);
+			do_map_fail(bsz);
 		} else if (!strcmp(cmd, "unmap")) {
 			sscanf(line, "unmap %255s", a);
 			do_unmap(a);

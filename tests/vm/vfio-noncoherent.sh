@@ -60,6 +60,8 @@ map mib5 5255168
 map big 8388608
 map thp 4194304 thp
 map scat 4194304 scattered
+sh . /dg/tap.sh; t "mapped_bytes counts every map, 22118400 ($(cat $DG/domains/$DG_DOMAIN/mapped_bytes))" [ "$(cat $DG/domains/$DG_DOMAIN/mapped_bytes)" = 22118400 ]
+map-fail 4194304
 unmap page
 unmap odd3
 unmap odd17

@@ -208,8 +208,9 @@ static bool dg_vfio_region(const struct list_head *head,
 }
 
 /* Is @r the region of this unpin call? */
-static __always_inline bool dg_vfio_region_is(const struct dg_vfio_regions *r, dma_addr_t iova,
-			      unsigned long pfn, long npage)
+static __always_inline bool
+dg_vfio_region_is(const struct dg_vfio_regions *r, dma_addr_t iova,
+		  unsigned long pfn, long npage)
 {
 	return r->iova == iova && r->phys == PFN_PHYS(pfn) &&
 	       r->len == (size_t)npage << PAGE_SHIFT;

@@ -79,28 +79,28 @@ static __always_inline struct task_struct **dg_quiet_slot(struct task_struct *ta
 }
 
 /*
- * Lets the current task's per-run hooks be skipped until dg_ctx_pop() if
- * the operation decided it flushes nothing. Not when enabled=0: that is
- * checked per run, so turning it back on takes effect at once. The caller
- * then accounts the operation as a whole.
- */
-bool dg_ctx_quiet(struct dg_ctx *ctx)
-{
-	if (!ctx->op.known || ctx->op.target || !READ_ONCE(dg_enabled))
-		return false;
-	ctx->quiet = !cmpxchg(dg_quiet_slot(current), NULL, current);
-	return ctx->quiet;
-}
-
-/*
- * Skip the current task's per-run hooks until dg_ctx_unhush(): for a window
- * in which the caller has already flushed and accounted every per-run call
- * to come. False if the task's slot is taken: they take the usual path.
+ * Skip the current task's per-run hooks until dg_ctx_unhush() (at the
+ * latest dg_ctx_pop()): for a window in which the caller has already
+ * flushed and accounted every per-run call to come. False if the task's
+ * slot is taken: they take the usual path.
  */
 bool dg_ctx_hush(struct dg_ctx *ctx)
 {
 	ctx->hushed = !cmpxchg(dg_quiet_slot(current), NULL, current);
 	return ctx->hushed;
+}
+
+/*
+ * Hushes the whole operation if it decided it flushes nothing. Not when
+ * enabled=0: that is checked per run, so turning it back on takes effect
+ * at once. The caller then accounts the operation as a whole. (No per-run
+ * wrapper runs inside it, so none can unhush it early.)
+ */
+bool dg_ctx_quiet(struct dg_ctx *ctx)
+{
+	if (!ctx->op.known || ctx->op.target || !READ_ONCE(dg_enabled))
+		return false;
+	return dg_ctx_hush(ctx);
 }
 
 void dg_ctx_unhush(struct dg_ctx *ctx)
@@ -126,7 +126,6 @@ void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
 
 	ctx->task = current;
 	ctx->reason = reason;
-	ctx->quiet = false;
 	ctx->hushed = false;
 	ctx->whole = false;
 	ctx->acct_whole = false;
@@ -152,8 +151,6 @@ void dg_ctx_pop(struct dg_ctx *ctx)
 	if (ctx->slotted)
 		WRITE_ONCE(dg_ctx_slots[hash_ptr(current, DG_QUIET_BITS)],
 			   ctx->slot_prev);
-	if (ctx->quiet)
-		WRITE_ONCE(*dg_quiet_slot(current), NULL);
 	dg_ctx_unhush(ctx);
 	spin_lock(&dg_ctx_lock);
 	list_del(&ctx->node);

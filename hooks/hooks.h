@@ -49,7 +49,7 @@ struct dg_hook {
 	bool vmlinux;			/* in the core kernel, not set->module */
 	/*
 	 * Called once per pfn run below an owner operation: not redirected
-	 * for a task whose operation needs no per-run work (dg_ctx_quiet).
+	 * for a hushed task, whose calls need no per-run work (dg_ctx_hush).
 	 */
 	bool per_run;
 	/*
@@ -127,7 +127,6 @@ struct dg_ctx {
 	struct list_head node;
 	struct task_struct *task;
 	enum dg_reason reason;
-	bool quiet;
 	bool hushed;			/* dg_ctx_hush() window open */
 	bool whole;			/* flushes nothing: accounted whole */
 	bool acct_whole;		/* mapped bytes counted whole, not per run */

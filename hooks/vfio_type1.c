@@ -116,7 +116,7 @@ static void dg_vfio_flush_ahead(struct dg_ctx *ctx, struct dg_flush_batch *fb,
  * only (a run ends at the first pfn discontinuity, and refills only when
  * the batch is empty): all flushed. Nothing to do for the wrapper, as the
  * map is accounted whole (acct_whole), so the call is not redirected:
- * on scattered memory, one pin call in 512 is.
+ * on scattered memory, two pin calls in 512 are.
  */
 static bool notrace dg_vfio_pin_pass(struct dg_ctx *ctx,
 				     struct ftrace_regs *fregs)

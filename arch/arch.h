@@ -46,14 +46,24 @@ bool dg_arch_sva_shares_kernel_tables(void);
  */
 unsigned long dg_arch_func_entry(unsigned long addr);
 
-/* May this function entry be the target of an indirect call? */
-bool dg_arch_func_callable(unsigned long entry);
-
 /*
- * Where a wrapper calls the original of an ftrace-hooked function: past
- * its ftrace call site when an indirect call may land there, so the call
- * does not pass the trampoline a second time; else @entry.
+ * Where the engine's static call enters the original of an ftrace-hooked
+ * function: past its ftrace call site (so the call does not pass the
+ * trampoline a second time) where the arch can, else @entry.
  */
 unsigned long dg_arch_func_body(unsigned long entry);
+
+/*
+ * May dmaguard's static call branch to @target? Always where static calls
+ * are direct branches (x86_64); where they are indirect calls, only onto a
+ * landing pad if the kernel enforces branch targets (arm64 BTI).
+ */
+bool dg_arch_branch_ok(unsigned long target);
+
+/* Why dg_arch_branch_ok() said no, for the protections detail. */
+const char *dg_arch_branch_refusal(void);
+
+/* Branch-target enforcement (IBT, BTI) and how we live with it, for audit. */
+const char *dg_arch_cfi_state(void);
 
 #endif /* DMAGUARD_ARCH_H */

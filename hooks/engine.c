@@ -58,6 +58,9 @@ static struct dg_hook_set *const dg_sets[] = {
 	&dg_vfio_type1_hooks,
 	&dg_sva_hooks,
 	&dg_iommufd_hooks,
+#ifdef DMAGUARD_TEST_SEAM
+	&dg_test_hooks,
+#endif
 };
 
 static DEFINE_SPINLOCK(dg_ctx_lock);
@@ -298,6 +301,38 @@ static const char *dg_row_module(const struct dg_hook_set *set,
 	return h->vmlinux ? NULL : set->module;
 }
 
+/*
+ * Point a row's static call at @target (text patching: sleeps, takes the
+ * CPU hotplug lock and text_mutex; under dg_hooks_mutex, never the other
+ * way round).
+ */
+static void dg_orig_point(const struct dg_hook *h, unsigned long target)
+{
+	__static_call_update(h->orig.key, h->orig.tramp, (void *)target);
+}
+
+/*
+ * Back to the stub: before the target's text can go away (its module is
+ * GOING), and on exit or a failed load once no wrapper is running.
+ */
+static void dg_orig_reset(const struct dg_hook *h)
+{
+	if (h->orig.key)
+		__static_call_update(h->orig.key, h->orig.tramp,
+				     (void *)__static_call_return0);
+}
+
+/* Why a row could not be registered with ftrace, for the protections. */
+static void dg_live_failed(char *why, size_t whylen, const char *name, int ret)
+{
+	if (ret == -EBUSY)
+		scnprintf(why, whylen,
+			  "ftrace on %s refused: -EBUSY (kernel.ftrace_enabled=0, or another ip-modify user owns it)",
+			  name);
+	else
+		scnprintf(why, whylen, "ftrace on %s failed: %d", name, ret);
+}
+
 /* Redirect calls of an armed DG_HOOK_WRAP row to its wrapper from now on. */
 static int dg_hook_go_live(struct dg_hook_state *st)
 {
@@ -305,8 +340,6 @@ static int dg_hook_go_live(struct dg_hook_state *st)
 
 	if (ret)
 		return ret;
-	/* Both entries are valid; the body one skips a second ftrace pass. */
-	WRITE_ONCE(*st->hook->orig, (void *)dg_arch_func_body(st->addr));
 	st->live = true;
 	return 0;
 }
@@ -319,7 +352,7 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 	const char *const *fb = h->fallbacks;
 	const char *name = h->symbol;
 	char clone[KSYM_NAME_LEN];
-	unsigned long addr;
+	unsigned long addr, body;
 	int ret;
 
 	addr = dg_test_hidden(name) ? 0 : dg_hook_resolve(module, name);
@@ -340,13 +373,12 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 	st->addr = addr;
 
 	if (h->kind == DG_HOOK_SYMBOL) {
-		if (!dg_arch_func_callable(addr)) {
-			scnprintf(why, whylen,
-				  "%s cannot be called indirectly (IBT-sealed)",
-				  name);
+		if (!dg_arch_branch_ok(addr)) {
+			scnprintf(why, whylen, "%s: %s", name,
+				  dg_arch_branch_refusal());
 			return -EPERM;
 		}
-		*h->orig = (void *)addr;
+		dg_orig_point(h, addr);
 		st->armed = true;
 		return 0;
 	}
@@ -365,19 +397,26 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 		return 0;
 	}
 
-	if (!dg_arch_func_callable(addr)) {
-		scnprintf(why, whylen,
-			  "%s cannot be called indirectly (IBT-sealed)", name);
+	/* Past the ftrace site, so the original passes ftrace once a call. */
+	body = dg_arch_func_body(addr);
+	if (!dg_arch_branch_ok(body)) {
+		scnprintf(why, whylen, "%s: %s", name,
+			  dg_arch_branch_refusal());
 		return -EPERM;
 	}
-	*h->orig = (void *)addr;
+	dg_orig_point(h, body);
 	memset(&st->ops, 0, sizeof(st->ops));
 	st->ops.func = dg_ftrace_thunk;
 	/*
 	 * No FTRACE_OPS_FL_RECURSION: the thunk calls nothing traceable, so it
 	 * needs no recursion guard around it (one less call per hooked call).
+	 * PERMANENT, as livepatch: while a row is live the kernel refuses
+	 * sysctl kernel.ftrace_enabled=0, which would bypass every wrapper
+	 * while protections still said armed; and a row does not go live
+	 * while it is 0.
 	 */
-	st->ops.flags = FTRACE_OPS_FL_IPMODIFY | DG_FTRACE_OPS_FL_REGS;
+	st->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
+			DG_FTRACE_OPS_FL_REGS;
 	ret = ftrace_set_filter_ip(&st->ops, addr, 0, 0);
 	if (ret) {
 		scnprintf(why, whylen, "ftrace filter on %s failed: %d",
@@ -391,7 +430,7 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 	if (ret) {
 		ftrace_free_filter(&st->ops);
 		st->armed = false;
-		scnprintf(why, whylen, "ftrace on %s failed: %d", name, ret);
+		dg_live_failed(why, whylen, name, ret);
 	}
 	return ret;
 }
@@ -461,6 +500,7 @@ static void dg_disarm_set(struct dg_hook_set *set)
 		set->disarmed();
 	set->armed = false;
 	set->saw_all = false;
+	set->need_failed = false;
 }
 
 /*
@@ -471,6 +511,7 @@ static void dg_disarm_set(struct dg_hook_set *set)
  */
 int dg_hook_need(struct dg_hook_set *set)
 {
+	char why[DG_DETAIL_LEN];
 	unsigned int i;
 	int ret = 0;
 
@@ -480,16 +521,47 @@ int dg_hook_need(struct dg_hook_set *set)
 	for (i = 0; set->armed && !ret && i < set->nr; i++) {
 		struct dg_hook_state *st = &set->state[i];
 
-		if (st->armed && st->hook->lazy && !st->live)
+		if (st->armed && st->hook->lazy && !st->live) {
 			ret = dg_hook_go_live(st);
+			if (ret)
+				dg_live_failed(why, sizeof(why),
+					       st->hook->symbol, ret);
+		}
 	}
-	if (set->armed && !ret)
+	if (set->armed && !ret) {
 		WRITE_ONCE(set->live, true);
+		/* A refusal earlier is over: say armed again. */
+		if (set->need_failed)
+			dg_set_prots(set, DG_PS_ARMED, NULL);
+		set->need_failed = false;
+	} else if (set->armed) {
+		/*
+		 * The operation fails (nothing is mapped unflushed), and so
+		 * will every one that needs the row until it registers: the
+		 * protection is not armed meanwhile, say so.
+		 */
+		set->need_failed = true;
+		dg_set_prots(set, DG_PS_UNAVAILABLE, why);
+	}
 	mutex_unlock(&dg_hooks_mutex);
 	if (ret)
-		pr_warn_ratelimited("dmaguard: %s: cannot arm a hook: %d\n",
-				    set->name, ret);
+		pr_warn_ratelimited("dmaguard: %s: %s\n", set->name, why);
 	return ret;
+}
+
+/*
+ * Reset the set's static calls to the stub: all of them, or (@going) those
+ * into the module that is going away. A vmlinux row of a module's set
+ * (iommu_map) stays pointed: wrappers that other callers entered before
+ * the disarm may still be on their way to it.
+ */
+static void dg_reset_set(struct dg_hook_set *set, bool going)
+{
+	unsigned int i;
+
+	for (i = 0; i < set->nr; i++)
+		if (!going || !set->hooks[i].vmlinux)
+			dg_orig_reset(&set->hooks[i]);
 }
 
 bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol)
@@ -520,7 +592,8 @@ static int dg_arm_set(struct dg_hook_set *set)
 		if (h->skip_flags & skip)
 			continue;
 		ret = dg_arm_one(set, &set->state[i], why, sizeof(why));
-		if (ret == -ENOENT && h->optional) {
+		/* An optional row we may not call is as good as absent. */
+		if ((ret == -ENOENT || ret == -EPERM) && h->optional) {
 			ret = 0;
 			continue;
 		}
@@ -605,6 +678,7 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 			ret = 0;
 		} else {
 			dg_disarm_set(set);
+			dg_reset_set(set, true);
 			scnprintf(why, sizeof(why),
 				  "%s not loaded (arms when it loads)",
 				  set->module);
@@ -614,6 +688,8 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 	mutex_unlock(&dg_hooks_mutex);
 	return ret ? notifier_from_errno(ret) : NOTIFY_OK;
 }
+
+static void dg_hooks_quiesce(void);
 
 static struct notifier_block dg_module_nb = {
 	.notifier_call = dg_module_notify,
@@ -655,18 +731,22 @@ int dg_hooks_init(unsigned long require_mask)
 	return 0;
 
 err_disarm:
-	while (i-- > 0)
-		dg_disarm_set(dg_sets[i]);
 	mutex_unlock(&dg_hooks_mutex);
 	unregister_module_notifier(&dg_module_nb);
+	/* Wrappers may have run already: the same teardown as an unload. */
+	dg_hooks_quiesce();
 	return ret;
 }
 
-void dg_hooks_exit(void)
+/*
+ * Disarm everything, wait until no call is left in a wrapper (they run the
+ * originals through our static calls), then reset the static calls. The
+ * module notifier must be gone already.
+ */
+static void dg_hooks_quiesce(void)
 {
 	unsigned int i;
 
-	unregister_module_notifier(&dg_module_nb);
 	mutex_lock(&dg_hooks_mutex);
 	for (i = 0; i < ARRAY_SIZE(dg_sets); i++)
 		dg_disarm_set(dg_sets[i]);
@@ -676,4 +756,15 @@ void dg_hooks_exit(void)
 	while (atomic_read(&dg_hook_inflight))
 		msleep(20);
 	synchronize_rcu_tasks();
+
+	mutex_lock(&dg_hooks_mutex);
+	for (i = 0; i < ARRAY_SIZE(dg_sets); i++)
+		dg_reset_set(dg_sets[i], false);
+	mutex_unlock(&dg_hooks_mutex);
+}
+
+void dg_hooks_exit(void)
+{
+	unregister_module_notifier(&dg_module_nb);
+	dg_hooks_quiesce();
 }

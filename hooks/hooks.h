@@ -14,22 +14,47 @@
  *    wrapper with the target's signature. The wrapper runs in the caller's
  *    context, so it may sleep and reschedule where the caller may: this is
  *    how large flushes stay preemptible. The wrapper calls the original
- *    through *orig and must end with dg_hook_leave().
+ *    with DG_ORIG() and must end with dg_hook_leave().
  *  - DG_HOOK_KPROBE: a kprobe pre-handler, atomic context, for hooks that
  *    only read arguments and do bounded work.
  *  - DG_HOOK_SYMBOL: not a hook; resolves a function the set needs to call
- *    into *orig, with the same fallbacks and reporting.
+ *    (with DG_ORIG()), with the same fallbacks and reporting.
+ *
+ * Every call from dmaguard to a hooked or resolved function is a static
+ * call that the engine points at it. On x86 its trampoline is a direct
+ * jmp rel32 into the function (past the ftrace site of a hooked one, so a
+ * call passes ftrace once), as BPF trampolines enter originals: no
+ * indirect branch, so IBT has nothing to check, and functions without an
+ * ENDBR64 (static ones, or sealed at boot) are reached all the same.
+ * Where static calls are generic (arm64) the call is indirect, and the
+ * engine refuses a target without a landing pad on a BTI kernel. Before
+ * it is armed, and from the moment its target may go away, a static call
+ * returns 0 without calling anything.
  */
 #ifndef DMAGUARD_HOOKS_H
 #define DMAGUARD_HOOKS_H
 
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
+#include <linux/static_call.h>
 #include "../module/dmaguard.h"
 
 #define DG_PROT_NONE	(-1)
 
 struct dg_ctx;
+
+/* A row's static call: define it with DG_ORIG_DEFINE, name it in the row. */
+struct dg_orig {
+	struct static_call_key *key;
+	void *tramp;
+};
+
+/* @proto: a function (or function type) with the original's signature. */
+#define DG_ORIG_DEFINE(name, proto) \
+	DEFINE_STATIC_CALL_RET0(dg_orig_##name, proto)
+#define DG_ORIG(name)		static_call(dg_orig_##name)
+#define DG_ORIG_REF(name) \
+	{ &STATIC_CALL_KEY(dg_orig_##name), STATIC_CALL_TRAMP_ADDR(dg_orig_##name) }
 
 enum dg_hook_kind {
 	DG_HOOK_WRAP,
@@ -42,7 +67,7 @@ struct dg_hook {
 	const char *const *fallbacks;	/* NULL-terminated; same signature */
 	enum dg_hook_kind kind;
 	void *wrapper;			/* DG_HOOK_WRAP */
-	void **orig;			/* WRAP, SYMBOL: resolved address */
+	struct dg_orig orig;		/* WRAP, SYMBOL: how it is called */
 	kprobe_pre_handler_t pre;	/* DG_HOOK_KPROBE */
 	int provides;			/* enum dg_prot, or DG_PROT_NONE */
 	bool optional;			/* absent on some kernels: not an error */
@@ -98,6 +123,7 @@ struct dg_hook_set {
 	void (*report)(int err, const char *why);
 	bool armed;
 	bool live;			/* lazy rows registered too */
+	bool need_failed;		/* a lazy row refused: reported */
 	/*
 	 * Every object of the target module was created after the set was
 	 * armed: armed before its init ran, or while nothing used it.
@@ -108,6 +134,13 @@ struct dg_hook_set {
 extern struct dg_hook_set dg_vfio_type1_hooks;
 extern struct dg_hook_set dg_sva_hooks;
 extern struct dg_hook_set dg_iommufd_hooks;
+
+#ifdef DMAGUARD_TEST_SEAM
+/* test_hooks.c: a row on the test module tests/ibt */
+extern struct dg_hook_set dg_test_hooks;
+struct dentry;
+void dg_test_hooks_debugfs(struct dentry *dir);
+#endif
 
 /* Resolves [module:]name to a function entry; 0 if absent. */
 unsigned long dg_hook_resolve(const char *module, const char *name);

@@ -49,34 +49,46 @@
 
 struct iommu_attach_handle;
 
-static int (*dg_orig_map)(struct iommu_domain *domain, unsigned long iova,
-			  phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
-static size_t (*dg_orig_unmap)(struct iommu_domain *domain,
-			       unsigned long iova, size_t size);
-static int (*dg_orig_attach)(struct iommu_domain *domain,
-			     struct iommu_group *group,
-			     struct iommu_attach_handle *handle);
-static void (*dg_orig_detach)(struct iommu_domain *domain,
-			      struct iommu_group *group);
-static int (*dg_orig_replace)(struct iommu_group *group,
-			      struct iommu_domain *new_domain,
-			      struct iommu_attach_handle *handle);
+/* The originals, called through static calls (hooks.h). */
+static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
+		      phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
+static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
+			   size_t size);
+static int dg_ifd_attach(struct iommu_domain *domain, struct iommu_group *group,
+			 struct iommu_attach_handle *handle);
+static void dg_ifd_detach(struct iommu_domain *domain,
+			  struct iommu_group *group);
+static int dg_ifd_replace(struct iommu_group *group,
+			  struct iommu_domain *new_domain,
+			  struct iommu_attach_handle *handle);
 /* struct io_pagetable is private to iommufd: only passed through. */
-static int (*dg_orig_add_domain)(void *iopt, struct iommu_domain *domain);
-static void (*dg_orig_remove_domain)(void *iopt, struct iommu_domain *domain);
-static long (*dg_orig_ioctl)(struct file *filp, unsigned int cmd,
-			     unsigned long arg);
-static int (*dg_orig_release)(struct inode *inode, struct file *filp);
-static int (*dg_orig_dev_attach)(void *idev, u32 *pt_id);
-static int (*dg_orig_dev_replace)(void *idev, u32 *pt_id);
+static int dg_ifd_add_domain(void *iopt, struct iommu_domain *domain);
+static void dg_ifd_remove_domain(void *iopt, struct iommu_domain *domain);
+static long dg_ifd_ioctl(struct file *filp, unsigned int cmd,
+			 unsigned long arg);
+static int dg_ifd_release(struct inode *inode, struct file *filp);
+static int dg_ifd_dev_attach(void *idev, u32 *pt_id);
+static int dg_ifd_dev_replace(void *idev, u32 *pt_id);
 
-static_assert(__same_type(dg_orig_map, &iommu_map));
-static_assert(__same_type(dg_orig_unmap, &iommu_unmap));
+DG_ORIG_DEFINE(ifd_map, dg_ifd_map);
+DG_ORIG_DEFINE(ifd_unmap, dg_ifd_unmap);
+DG_ORIG_DEFINE(ifd_attach, dg_ifd_attach);
+DG_ORIG_DEFINE(ifd_detach, dg_ifd_detach);
+DG_ORIG_DEFINE(ifd_replace, dg_ifd_replace);
+DG_ORIG_DEFINE(ifd_add_domain, dg_ifd_add_domain);
+DG_ORIG_DEFINE(ifd_remove_domain, dg_ifd_remove_domain);
+DG_ORIG_DEFINE(ifd_ioctl, dg_ifd_ioctl);
+DG_ORIG_DEFINE(ifd_release, dg_ifd_release);
+DG_ORIG_DEFINE(ifd_dev_attach, dg_ifd_dev_attach);
+DG_ORIG_DEFINE(ifd_dev_replace, dg_ifd_dev_replace);
+
+static_assert(__same_type(&dg_ifd_map, &iommu_map));
+static_assert(__same_type(&dg_ifd_unmap, &iommu_unmap));
 /* Declared in the private iommu-priv.h, which iommufd_private.h includes. */
 #ifdef DMAGUARD_HAS_IOMMUFD_HWPT_PRIVATE
-static_assert(__same_type(dg_orig_attach, &iommu_attach_group_handle));
-static_assert(__same_type(dg_orig_detach, &iommu_detach_group_handle));
-static_assert(__same_type(dg_orig_replace, &iommu_replace_group_handle));
+static_assert(__same_type(&dg_ifd_attach, &iommu_attach_group_handle));
+static_assert(__same_type(&dg_ifd_detach, &iommu_detach_group_handle));
+static_assert(__same_type(&dg_ifd_replace, &iommu_replace_group_handle));
 #endif
 
 /* iommufd entries dmaguard tracks, and tasks inside an iommufd entry point. */
@@ -137,7 +149,11 @@ static struct dg_domain *dg_ifd_domain(struct iommu_domain *domain,
 	struct dg_domain *d;
 
 	*orphan = false;
-	if (!dg_ifd_paging(domain))
+	/*
+	 * iommufd maps and unmaps from its ioctls only; other callers may be
+	 * in interrupt context, where current is not who asked.
+	 */
+	if (!in_task() || !dg_ifd_paging(domain))
 		return NULL;
 	if (!atomic_read(&dg_ifd_tracked) && !atomic_read(&dg_ifd_inside))
 		return NULL;
@@ -184,7 +200,7 @@ static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
 			     DG_REASON_MAP);
 	else if (d || orphan)
 		dg_stats_skipped(1, size);
-	ret = dg_orig_map(domain, iova, paddr, size, prot, gfp);
+	ret = DG_ORIG(ifd_map)(domain, iova, paddr, size, prot, gfp);
 	if (d) {
 		if (!ret)
 			dg_domain_account(d, size);
@@ -248,7 +264,7 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 
 	d = dg_ifd_domain(domain, &orphan);
 	if (!dg_ifd_flushing(d, orphan)) {
-		done = dg_orig_unmap(domain, iova, size);
+		done = DG_ORIG(ifd_unmap)(domain, iova, size);
 		if (d || orphan)
 			dg_stats_skipped(1, done);
 		goto out;
@@ -259,7 +275,7 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 	while (done < size) {
 		span = dg_ifd_collect(domain, iova + done, size - done, runs,
 				      &nr);
-		ret = dg_orig_unmap(domain, iova + done, span);
+		ret = DG_ORIG(ifd_unmap)(domain, iova + done, span);
 		/*
 		 * Unmapped and IOTLB synced: flush before the caller unpins,
 		 * all runs with one wait. An orphan's runs count as
@@ -316,7 +332,7 @@ static int dg_ifd_attach(struct iommu_domain *domain, struct iommu_group *group,
 			 struct iommu_attach_handle *handle)
 {
 	struct dg_devscan s = {};
-	int ret = dg_orig_attach(domain, group, handle);
+	int ret = DG_ORIG(ifd_attach)(domain, group, handle);
 
 	if (!ret) {
 		dg_group_scan(group, &s);
@@ -329,7 +345,7 @@ static int dg_ifd_attach(struct iommu_domain *domain, struct iommu_group *group,
 static void dg_ifd_detach(struct iommu_domain *domain,
 			  struct iommu_group *group)
 {
-	dg_orig_detach(domain, group);
+	DG_ORIG(ifd_detach)(domain, group);
 	/* The entry lives on until iopt_table_remove_domain(). */
 	dg_ifd_drop_group(domain, group);
 	dg_hook_leave();
@@ -343,7 +359,7 @@ static int dg_ifd_replace(struct iommu_group *group,
 	int ret;
 
 	dg_group_scan(group, &s);	/* s.domain: the one being replaced */
-	ret = dg_orig_replace(group, new_domain, handle);
+	ret = DG_ORIG(ifd_replace)(group, new_domain, handle);
 	if (!ret && s.domain != new_domain) {
 		dg_ifd_drop_group(s.domain, group);
 		dg_ifd_set_group(new_domain, group, s.devices);
@@ -358,7 +374,7 @@ static int dg_ifd_add_domain(void *iopt, struct iommu_domain *domain)
 	int ret;
 
 	/* Filling the new domain maps every existing area: flushed as map. */
-	ret = dg_orig_add_domain(iopt, domain);
+	ret = DG_ORIG(ifd_add_domain)(iopt, domain);
 	dg_domain_put(d);
 	/* On failure iommufd frees the domain: never keep a stale key. */
 	if (ret)
@@ -395,7 +411,7 @@ static void dg_ifd_remove_domain(void *iopt, struct iommu_domain *domain)
 	 * outside any iommufd entry point.
 	 */
 	dg_ifd_enter(&ctx, domain, DG_REASON_TEARDOWN);
-	dg_orig_remove_domain(iopt, domain);
+	DG_ORIG(ifd_remove_domain)(iopt, domain);
 	dg_ifd_exit(&ctx);
 	dg_domain_put(d);
 	dg_ifd_untrack(domain);
@@ -409,7 +425,7 @@ static long dg_ifd_ioctl(struct file *filp, unsigned int cmd,
 	long ret;
 
 	dg_ifd_enter(&ctx, &dg_ifd_marker, DG_REASON_UNMAP);
-	ret = dg_orig_ioctl(filp, cmd, arg);
+	ret = DG_ORIG(ifd_ioctl)(filp, cmd, arg);
 	dg_ifd_exit(&ctx);
 	dg_hook_leave();
 	return ret;
@@ -421,21 +437,23 @@ static int dg_ifd_release(struct inode *inode, struct file *filp)
 	int ret;
 
 	dg_ifd_enter(&ctx, &dg_ifd_marker, DG_REASON_UNMAP);
-	ret = dg_orig_release(inode, filp);
+	ret = DG_ORIG(ifd_release)(inode, filp);
 	dg_ifd_exit(&ctx);
 	dg_hook_leave();
 	return ret;
 }
 
 /* A VFIO device attaching to, or replacing, its IOAS or HWPT. */
-static int dg_ifd_dev_call(int (*fn)(void *idev, u32 *pt_id), void *idev,
-			   u32 *pt_id)
+static int dg_ifd_dev_call(bool replace, void *idev, u32 *pt_id)
 {
 	struct dg_ctx ctx;
 	int ret;
 
 	dg_ifd_enter(&ctx, &dg_ifd_marker, DG_REASON_UNMAP);
-	ret = fn(idev, pt_id);
+	if (replace)
+		ret = DG_ORIG(ifd_dev_replace)(idev, pt_id);
+	else
+		ret = DG_ORIG(ifd_dev_attach)(idev, pt_id);
 	dg_ifd_exit(&ctx);
 	dg_hook_leave();
 	return ret;
@@ -443,21 +461,16 @@ static int dg_ifd_dev_call(int (*fn)(void *idev, u32 *pt_id), void *idev,
 
 static int dg_ifd_dev_attach(void *idev, u32 *pt_id)
 {
-	return dg_ifd_dev_call(dg_orig_dev_attach, idev, pt_id);
+	return dg_ifd_dev_call(false, idev, pt_id);
 }
 
 static int dg_ifd_dev_replace(void *idev, u32 *pt_id)
 {
-	return dg_ifd_dev_call(dg_orig_dev_replace, idev, pt_id);
+	return dg_ifd_dev_call(true, idev, pt_id);
 }
 
 #ifdef DMAGUARD_HAS_IOMMUFD_HWPT_PRIVATE
-static struct iommufd_hwpt_paging *
-(*dg_orig_hwpt_alloc)(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
-		      struct iommufd_device *idev, ioasid_t pasid, u32 flags,
-		      bool immediate_attach,
-		      const struct iommu_user_data *user_data);
-static_assert(__same_type(dg_orig_hwpt_alloc, &iommufd_hwpt_paging_alloc));
+DG_ORIG_DEFINE(ifd_hwpt_alloc, iommufd_hwpt_paging_alloc);
 
 /*
  * iommufd decides the coherency of a HWPT here, once (an upgrade at a later
@@ -471,8 +484,8 @@ dg_ifd_hwpt_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	struct iommufd_hwpt_paging *hwpt;
 	struct dg_domain *d;
 
-	hwpt = dg_orig_hwpt_alloc(ictx, ioas, idev, pasid, flags,
-				  immediate_attach, user_data);
+	hwpt = DG_ORIG(ifd_hwpt_alloc)(ictx, ioas, idev, pasid, flags,
+				       immediate_attach, user_data);
 	if (!IS_ERR(hwpt)) {
 		d = dg_domain_find(hwpt->common.domain, hwpt->common.domain);
 		if (d) {
@@ -485,10 +498,10 @@ dg_ifd_hwpt_alloc(struct iommufd_ctx *ictx, struct iommufd_ioas *ioas,
 	return hwpt;
 }
 #define DG_IFD_HWPT_WRAPPER	dg_ifd_hwpt_alloc
-#define DG_IFD_HWPT_ORIG	((void **)&dg_orig_hwpt_alloc)
+#define DG_IFD_HWPT_ORIG	DG_ORIG_REF(ifd_hwpt_alloc)
 #else
 #define DG_IFD_HWPT_WRAPPER	NULL
-#define DG_IFD_HWPT_ORIG	NULL
+#define DG_IFD_HWPT_ORIG	{ }
 #endif
 
 enum { DG_IFD_NO_PRIVATE = 1 };
@@ -538,7 +551,7 @@ static const struct dg_hook dg_iommufd_rows[] = {
 		.symbol = "iopt_table_remove_domain",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_ifd_remove_domain,
-		.orig = (void **)&dg_orig_remove_domain,
+		.orig = DG_ORIG_REF(ifd_remove_domain),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommu_detach_group_handle",
@@ -547,51 +560,51 @@ static const struct dg_hook dg_iommufd_rows[] = {
 		/* only the devices file needs it (6.11+) */
 		.optional = true,
 		.wrapper = dg_ifd_detach,
-		.orig = (void **)&dg_orig_detach,
+		.orig = DG_ORIG_REF(ifd_detach),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommu_unmap",
 		.kind = DG_HOOK_WRAP,
 		.vmlinux = true,
 		.wrapper = dg_ifd_unmap,
-		.orig = (void **)&dg_orig_unmap,
+		.orig = DG_ORIG_REF(ifd_unmap),
 		.provides = DG_PROT_IOMMUFD_UNMAP,
 	}, {
 		.symbol = "iommu_map",
 		.kind = DG_HOOK_WRAP,
 		.vmlinux = true,
 		.wrapper = dg_ifd_map,
-		.orig = (void **)&dg_orig_map,
+		.orig = DG_ORIG_REF(ifd_map),
 		.provides = DG_PROT_IOMMUFD_MAP,
 	}, {
 		.symbol = "iommufd_fops_ioctl",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_ifd_ioctl,
-		.orig = (void **)&dg_orig_ioctl,
+		.orig = DG_ORIG_REF(ifd_ioctl),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommufd_fops_release",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_ifd_release,
-		.orig = (void **)&dg_orig_release,
+		.orig = DG_ORIG_REF(ifd_release),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommufd_device_attach",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_ifd_dev_attach,
-		.orig = (void **)&dg_orig_dev_attach,
+		.orig = DG_ORIG_REF(ifd_dev_attach),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommufd_device_replace",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_ifd_dev_replace,
-		.orig = (void **)&dg_orig_dev_replace,
+		.orig = DG_ORIG_REF(ifd_dev_replace),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iopt_table_add_domain",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_ifd_add_domain,
-		.orig = (void **)&dg_orig_add_domain,
+		.orig = DG_ORIG_REF(ifd_add_domain),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommu_attach_group_handle",
@@ -600,7 +613,7 @@ static const struct dg_hook dg_iommufd_rows[] = {
 		/* only the devices file needs it (6.11+) */
 		.optional = true,
 		.wrapper = dg_ifd_attach,
-		.orig = (void **)&dg_orig_attach,
+		.orig = DG_ORIG_REF(ifd_attach),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommu_replace_group_handle",
@@ -609,7 +622,7 @@ static const struct dg_hook dg_iommufd_rows[] = {
 		/* only the devices file needs it (6.11+) */
 		.optional = true,
 		.wrapper = dg_ifd_replace,
-		.orig = (void **)&dg_orig_replace,
+		.orig = DG_ORIG_REF(ifd_replace),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommufd_hwpt_paging_alloc",

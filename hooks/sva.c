@@ -30,10 +30,24 @@
 /* Rows that a kernel with the native fix does not need. */
 #define DG_SKIP_NATIVE	BIT(0)
 
-static void (*dg_orig_invalidate)(struct mm_struct *mm, unsigned long start,
-				  unsigned long end);
+/*
+ * The originals, called through static calls (hooks.h): the secondary-TLB
+ * invalidation (sealed at boot on IBT kernels: never indirectly callable)
+ * and the unbind.
+ */
+static void dg_sva_invalidate(struct mm_struct *mm, unsigned long start,
+			      unsigned long end);
+static void dg_sva_unbind(struct iommu_sva *handle);
 
-static void (*dg_orig_unbind)(struct iommu_sva *handle);
+DG_ORIG_DEFINE(sva_invalidate, dg_sva_invalidate);
+DG_ORIG_DEFINE(sva_unbind, dg_sva_unbind);
+
+/* What the core calls for each bound mm (module/sva.c). */
+static void dg_sva_invalidate(struct mm_struct *mm, unsigned long start,
+			      unsigned long end)
+{
+	DG_ORIG(sva_invalidate)(mm, start, end);
+}
 
 /*
  * Handles bound while we watched, to find the mm again at unbind. Protected
@@ -78,25 +92,23 @@ found:
 
 /* iommu_sva_bind_device() lost its drvdata argument in 6.2. */
 #ifdef DMAGUARD_HAS_SVA_BIND_DRVDATA
-static struct iommu_sva *(*dg_orig_bind)(struct device *dev,
-					 struct mm_struct *mm, void *drvdata);
+DG_ORIG_DEFINE(sva_bind, iommu_sva_bind_device);
 
 static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm,
 				     void *drvdata)
 {
-	struct iommu_sva *handle = dg_orig_bind(dev, mm, drvdata);
+	struct iommu_sva *handle = DG_ORIG(sva_bind)(dev, mm, drvdata);
 
 	dg_sva_bound(handle, mm);
 	dg_hook_leave();
 	return handle;
 }
 #else
-static struct iommu_sva *(*dg_orig_bind)(struct device *dev,
-					 struct mm_struct *mm);
+DG_ORIG_DEFINE(sva_bind, iommu_sva_bind_device);
 
 static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm)
 {
-	struct iommu_sva *handle = dg_orig_bind(dev, mm);
+	struct iommu_sva *handle = DG_ORIG(sva_bind)(dev, mm);
 
 	dg_sva_bound(handle, mm);
 	dg_hook_leave();
@@ -122,7 +134,7 @@ static void dg_sva_unbind(struct iommu_sva *handle)
 	}
 	mutex_unlock(&dg_sva_handles_lock);
 
-	dg_orig_unbind(handle);
+	DG_ORIG(sva_unbind)(handle);
 	/* The IOMMU no longer walks mm: stop invalidating for it. */
 	if (mm)
 		dmaguard_sva_unenroll(mm);
@@ -152,19 +164,19 @@ static const struct dg_hook dg_sva_rows[] = {
 		.symbol = "__mmu_notifier_arch_invalidate_secondary_tlbs",
 		.fallbacks = dg_invalidate_fallbacks,
 		.kind = DG_HOOK_SYMBOL,
-		.orig = (void **)&dg_orig_invalidate,
+		.orig = DG_ORIG_REF(sva_invalidate),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommu_sva_bind_device",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_sva_bind,
-		.orig = (void **)&dg_orig_bind,
+		.orig = DG_ORIG_REF(sva_bind),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "iommu_sva_unbind_device",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_sva_unbind,
-		.orig = (void **)&dg_orig_unbind,
+		.orig = DG_ORIG_REF(sva_unbind),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "flush_tlb_kernel_range",
@@ -249,7 +261,7 @@ static void dg_sva_report(int err, const char *why)
 
 	f.hooks_armed = !err;
 	if (!err)
-		dg_sva_set_invalidator(dg_orig_invalidate);
+		dg_sva_set_invalidator(dg_sva_invalidate);
 	v = dg_sva_decide(&f, &reason);
 	if (v == DG_SVA_UNAVAILABLE && why)
 		reason = why;

@@ -46,32 +46,43 @@
 #include "hooks.h"
 #include "../compat/compat.h"
 
-static long (*dg_orig_pin)(void *dma, unsigned long vaddr, long npage,
-			   unsigned long *pfn_base, unsigned long limit,
-			   void *batch);
-static long (*dg_orig_unpin)(void *dma, dma_addr_t iova, unsigned long pfn,
-			     long npage, bool do_accounting);
-static long (*dg_orig_ioctl)(void *iommu_data, unsigned int cmd,
-			     unsigned long arg);
-/* type is enum vfio_group_type, private to drivers/vfio; VFIO_IOMMU is 0. */
-static int (*dg_orig_attach)(void *iommu_data, struct iommu_group *group,
-			     int type);
-static void (*dg_orig_detach)(void *iommu_data, struct iommu_group *group);
-static void (*dg_orig_release)(void *iommu_data);
 /*
- * vfio_sync_unpin(dma, domain, regions, iotlb_gather), on Debian's kernels
- * only as a .isra clone that keeps those four arguments in place. The
- * wrapper passes all six argument registers through untouched, so it is
- * transparent whatever the clone kept, and it only uses the third as the
- * region list after checking it is one.
+ * The originals, called through static calls (hooks.h), with the wrappers'
+ * signatures. The attach type is enum vfio_group_type, private to
+ * drivers/vfio; VFIO_IOMMU is 0.
+ *
+ * vfio_sync_unpin(dma, domain, regions, iotlb_gather) exists on Debian's
+ * kernels only as a .isra clone that keeps those four arguments in place.
+ * Its wrapper passes all six argument registers through untouched, so it
+ * is transparent whatever the clone kept, and it only uses the third as
+ * the region list after checking it is one.
  */
-static long (*dg_orig_sync_unpin)(unsigned long a0, unsigned long a1,
-				  unsigned long a2, unsigned long a3,
-				  unsigned long a4, unsigned long a5);
+static long dg_vfio_pin(void *dma, unsigned long vaddr, long npage,
+			unsigned long *pfn_base, unsigned long limit,
+			void *batch);
+static long dg_vfio_unpin(void *dma, dma_addr_t iova, unsigned long pfn,
+			  long npage, bool do_accounting);
+static long dg_vfio_sync_unpin(unsigned long a0, unsigned long a1,
+			       unsigned long a2, unsigned long a3,
+			       unsigned long a4, unsigned long a5);
+static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
+			  unsigned long arg);
+static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
+			  int type);
+static void dg_vfio_detach(void *iommu_data, struct iommu_group *group);
+static void dg_vfio_release(void *iommu_data);
+
+DG_ORIG_DEFINE(vfio_pin, dg_vfio_pin);
+DG_ORIG_DEFINE(vfio_unpin, dg_vfio_unpin);
+DG_ORIG_DEFINE(vfio_sync_unpin, dg_vfio_sync_unpin);
+DG_ORIG_DEFINE(vfio_ioctl, dg_vfio_ioctl);
+DG_ORIG_DEFINE(vfio_attach, dg_vfio_attach);
+DG_ORIG_DEFINE(vfio_detach, dg_vfio_detach);
+DG_ORIG_DEFINE(vfio_release, dg_vfio_release);
 
 static int dg_vfio_coherent(void *iommu_data)
 {
-	long ret = dg_orig_ioctl(iommu_data, VFIO_CHECK_EXTENSION,
+	long ret = DG_ORIG(vfio_ioctl)(iommu_data, VFIO_CHECK_EXTENSION,
 				 VFIO_DMA_CC_IOMMU);
 
 	if (ret < 0)
@@ -189,7 +200,7 @@ static long dg_vfio_pin(void *dma, unsigned long vaddr, long npage,
 		off = b->offset;
 		size = b->size;
 	}
-	ret = dg_orig_pin(dma, vaddr, npage, pfn_base, limit, batch);
+	ret = DG_ORIG(vfio_pin)(dma, vaddr, npage, pfn_base, limit, batch);
 	if (ret > 0)
 		dg_vfio_pinned(ctx, b, pages, off, size, *pfn_base, ret);
 	dg_hook_leave();
@@ -345,7 +356,7 @@ static long dg_vfio_unpin(void *dma, dma_addr_t iova, unsigned long pfn,
 		goto call;
 	dmaguard_flush_op(&ctx->op, pfn, npage, dg_vfio_unmap_reason(ctx));
 call:
-	ret = dg_orig_unpin(dma, iova, pfn, npage, do_accounting);
+	ret = DG_ORIG(vfio_unpin)(dma, iova, pfn, npage, do_accounting);
 	dg_hook_leave();
 	return ret;
 }
@@ -363,7 +374,7 @@ static long dg_vfio_sync_unpin(unsigned long a0, unsigned long a1,
 		ctx->la.ahead = 0;
 		ctx->la.listed = false;
 	}
-	ret = dg_orig_sync_unpin(a0, a1, a2, a3, a4, a5);
+	ret = DG_ORIG(vfio_sync_unpin)(a0, a1, a2, a3, a4, a5);
 	if (ctx) {
 		ctx->la.regions = NULL;
 		dg_ctx_unhush(ctx);
@@ -446,7 +457,7 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 				goto out;
 		}
 	}
-	ret = dg_orig_ioctl(iommu_data, cmd, arg);
+	ret = DG_ORIG(vfio_ioctl)(iommu_data, cmd, arg);
 out:
 	if (track) {
 		if (ctx.acct_whole && !ret)
@@ -490,7 +501,7 @@ static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
 			goto out;
 	}
 	dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
-	ret = dg_orig_attach(iommu_data, group, type);
+	ret = DG_ORIG(vfio_attach)(iommu_data, group, type);
 	dg_ctx_pop(&ctx);
 	if (ret)
 		goto out;
@@ -520,7 +531,7 @@ static void dg_vfio_detach(void *iommu_data, struct iommu_group *group)
 
 	/* The last detach unmaps and unpins everything: teardown flushes. */
 	dg_ctx_push(&ctx, iommu_data, DG_REASON_TEARDOWN);
-	dg_orig_detach(iommu_data, group);
+	DG_ORIG(vfio_detach)(iommu_data, group);
 	dg_ctx_pop(&ctx);
 
 	d = s.domain ? dg_domain_find(iommu_data, s.domain) : NULL;
@@ -540,7 +551,7 @@ static void dg_vfio_release(void *iommu_data)
 	struct dg_ctx ctx;
 
 	dg_ctx_push(&ctx, iommu_data, DG_REASON_TEARDOWN);
-	dg_orig_release(iommu_data);
+	DG_ORIG(vfio_release)(iommu_data);
 	dg_ctx_pop(&ctx);
 	/* iommu_data is freed now; it is only a key from here on. */
 	dg_owner_destroy(iommu_data);
@@ -563,25 +574,25 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.symbol = "vfio_iommu_type1_release",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_vfio_release,
-		.orig = (void **)&dg_orig_release,
+		.orig = DG_ORIG_REF(vfio_release),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "vfio_iommu_type1_detach_group",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_vfio_detach,
-		.orig = (void **)&dg_orig_detach,
+		.orig = DG_ORIG_REF(vfio_detach),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "vfio_iommu_type1_ioctl",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_vfio_ioctl,
-		.orig = (void **)&dg_orig_ioctl,
+		.orig = DG_ORIG_REF(vfio_ioctl),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "vfio_iommu_type1_attach_group",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_vfio_attach,
-		.orig = (void **)&dg_orig_attach,
+		.orig = DG_ORIG_REF(vfio_attach),
 		.provides = DG_PROT_NONE,
 	}, {
 		.symbol = "vfio_pin_pages_remote",
@@ -590,7 +601,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.lazy = true,
 		.pass = dg_vfio_pin_pass,
 		.wrapper = dg_vfio_pin,
-		.orig = (void **)&dg_orig_pin,
+		.orig = DG_ORIG_REF(vfio_pin),
 		.provides = DG_PROT_VFIO_MAP,
 	}, {
 		.symbol = "vfio_unpin_pages_remote",
@@ -598,7 +609,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.per_run = true,
 		.pass = dg_vfio_unpin_pass,
 		.wrapper = dg_vfio_unpin,
-		.orig = (void **)&dg_orig_unpin,
+		.orig = DG_ORIG_REF(vfio_unpin),
 		.provides = DG_PROT_VFIO_UNMAP,
 	}, {
 		/* Flush-ahead only: without it each unpin flushes alone. */
@@ -608,7 +619,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.per_run = true,
 		.optional = true,
 		.wrapper = dg_vfio_sync_unpin,
-		.orig = (void **)&dg_orig_sync_unpin,
+		.orig = DG_ORIG_REF(vfio_sync_unpin),
 		.provides = DG_PROT_NONE,
 	},
 };

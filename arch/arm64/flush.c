@@ -83,22 +83,42 @@ unsigned long dg_arch_func_body(unsigned long entry)
 #define DG_PACIASP	0xd503233fU	/* implicit BTI c landing pad */
 #define DG_PACIBSP	0xd503237fU
 
+static bool dg_arm64_bti_enforced(void)
+{
+	return IS_ENABLED(CONFIG_ARM64_BTI_KERNEL) && system_supports_bti();
+}
+
 /*
- * With CONFIG_ARM64_BTI_KERNEL on a CPU with BTI, kernel text is guarded:
- * an indirect call (our wrapper calling the original through a pointer)
- * must land on BTI c/jc or PACIASP/PACIBSP, else it takes a Branch Target
- * exception. Debian's 6.1 and 6.12 arm64 kernels are built without
- * ARM64_BTI_KERNEL, so there every entry is callable; elsewhere check.
+ * arm64 has no static call trampolines of its own (generic static calls):
+ * our call of an original is an indirect BLR. With CONFIG_ARM64_BTI_KERNEL
+ * on a CPU with BTI, kernel text is guarded: the target must be BTI c/jc
+ * or PACIASP/PACIBSP, else the call takes a Branch Target exception.
+ * Debian's arm64 kernels are built with GCC, without ARM64_BTI_KERNEL, so
+ * there every entry may be called; elsewhere check.
  */
-bool dg_arch_func_callable(unsigned long entry)
+bool dg_arch_branch_ok(unsigned long target)
 {
 	u32 insn;
 
-	if (!IS_ENABLED(CONFIG_ARM64_BTI_KERNEL) || !system_supports_bti())
+	if (IS_ENABLED(CONFIG_HAVE_STATIC_CALL) || !dg_arm64_bti_enforced())
 		return true;
-	if (copy_from_kernel_nofault(&insn, (void *)entry, sizeof(insn)))
+	if (copy_from_kernel_nofault(&insn, (void *)target, sizeof(insn)))
 		return false;
 	insn = le32_to_cpu((__force __le32)insn);
 	return insn == DG_BTI_C || insn == DG_BTI_JC ||
 	       insn == DG_PACIASP || insn == DG_PACIBSP;
+}
+
+const char *dg_arch_branch_refusal(void)
+{
+	return "no BTI landing pad and no direct branch to it (BTI enforced)";
+}
+
+const char *dg_arch_cfi_state(void)
+{
+	if (!IS_ENABLED(CONFIG_ARM64_BTI_KERNEL))
+		return "bti: kernel built without BTI";
+	if (!system_supports_bti())
+		return "bti: not enforced (CPU without BTI)";
+	return "bti: enforced; only landing-pad targets are called";
 }

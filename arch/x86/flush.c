@@ -69,36 +69,38 @@ bool dg_arch_sva_shares_kernel_tables(void)
 }
 
 #define DG_ENDBR64	0xfa1e0ff3U	/* f3 0f 1e fa */
+#define DG_ENDBR_POISON	0x001f0f66U	/* 66 0f 1f 00: ENDBR64 sealed at boot */
 
-unsigned long dg_arch_func_entry(unsigned long addr)
+/* A landing pad, or what the kernel's IBT sealing left in its place. */
+static bool dg_x86_pad_at(unsigned long addr)
 {
 	u32 insn;
 
-	/* kprobes skip a leading ENDBR; step back over it. */
-	if (!copy_from_kernel_nofault(&insn, (void *)(addr - 4), sizeof(insn)) &&
-	    insn == DG_ENDBR64)
+	return !copy_from_kernel_nofault(&insn, (void *)addr, sizeof(insn)) &&
+	       (insn == DG_ENDBR64 || insn == DG_ENDBR_POISON);
+}
+
+unsigned long dg_arch_func_entry(unsigned long addr)
+{
+	/* kprobes skip a leading ENDBR64 (or its poison); step back over it. */
+	if (dg_x86_pad_at(addr - 4))
 		return addr - 4;
 	return addr;
 }
 
 /*
- * The ftrace site is the 5-byte call (or its NOP) right after the ENDBR.
- * Skipping it is only allowed without IBT enforcement: the instruction
- * after it is no ENDBR, so with IBT on an indirect call there would take a
- * #CP. Other ftrace users of the function (kprobes, BPF) already ran for
- * this call on the redirected entry.
+ * The ftrace site is the 5-byte call (or its NOP) at the entry, or right
+ * after an ENDBR64 or its seal poison. Our static calls jump past it (a
+ * direct branch, so the missing ENDBR64 there does not matter): the call
+ * passes ftrace once, on the entry that redirected it to the wrapper.
  */
 unsigned long dg_arch_func_body(unsigned long entry)
 {
 	static const u8 nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 	unsigned long site = entry;
 	u8 insn[5];
-	u32 endbr;
 
-	if (cpu_feature_enabled(X86_FEATURE_IBT))
-		return entry;
-	if (!copy_from_kernel_nofault(&endbr, (void *)entry, sizeof(endbr)) &&
-	    endbr == DG_ENDBR64)
+	if (dg_x86_pad_at(entry))
 		site += 4;
 	if (copy_from_kernel_nofault(insn, (void *)site, sizeof(insn)))
 		return entry;
@@ -108,12 +110,33 @@ unsigned long dg_arch_func_body(unsigned long entry)
 	return site + sizeof(insn);
 }
 
-bool dg_arch_func_callable(unsigned long entry)
+/*
+ * x86_64 static calls are direct: the trampoline is a jmp rel32 (and call
+ * sites are patched to call rel32), which IBT does not check.
+ */
+bool dg_arch_branch_ok(unsigned long target)
 {
 	u32 insn;
 
-	if (!cpu_feature_enabled(X86_FEATURE_IBT))
+	if (IS_ENABLED(CONFIG_HAVE_STATIC_CALL) ||
+	    !cpu_feature_enabled(X86_FEATURE_IBT))
 		return true;
-	return !copy_from_kernel_nofault(&insn, (void *)entry, sizeof(insn)) &&
+	return !copy_from_kernel_nofault(&insn, (void *)target, sizeof(insn)) &&
 	       insn == DG_ENDBR64;
+}
+
+const char *dg_arch_branch_refusal(void)
+{
+	return "no ENDBR64 and no direct branch to it (IBT enforced)";
+}
+
+const char *dg_arch_cfi_state(void)
+{
+	if (!IS_ENABLED(CONFIG_X86_KERNEL_IBT))
+		return "ibt: kernel built without IBT";
+	if (!cpu_feature_enabled(X86_FEATURE_IBT))
+		return "ibt: not enforced (CPU without IBT, or ibt=off)";
+	return IS_ENABLED(CONFIG_HAVE_STATIC_CALL) ?
+		"ibt: enforced; originals reached by direct jmp (static calls)" :
+		"ibt: enforced; only ENDBR64 targets are called";
 }

@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/sched.h>
 #include "dmaguard.h"
+#include "../hooks/hooks.h"
 
 static struct dentry *dg_test_dir;
 
@@ -48,6 +49,7 @@ void dg_test_seam_init(void)
 	dg_test_dir = debugfs_create_dir("dmaguard", NULL);
 	debugfs_create_file("sva_enroll", 0200, dg_test_dir, NULL,
 			    &dg_sva_enroll_fops);
+	dg_test_hooks_debugfs(dg_test_dir);
 }
 
 void dg_test_seam_exit(void)

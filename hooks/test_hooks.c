@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Test-only hook set, built with `make TEST=1` (never shipped): one row on
+ * dgibt_leaf(), a static, directly called function of the test module
+ * tests/ibt (no ENDBR64: GCC gives none to a function whose address is
+ * never taken). It goes through the same engine path as the VFIO rows:
+ * resolve, ftrace redirect to a wrapper, static call to the original,
+ * re-arm when the module comes back, reset when it goes. The suite drives
+ * it on a CPU that enforces IBT, where any indirect branch to that
+ * function would take a #CP.
+ *
+ * /sys/kernel/debug/dmaguard/:
+ *   test_leaf_calls  (read) calls that went through the wrapper
+ *   test_leaf_orig   (write x) call the original through its static call
+ *                    now; (read) what it returned: 0 from the stub when the
+ *                    module is gone
+ *   test_need        (write 1) dg_hook_need() on the VFIO set: registers
+ *                    its lazy rows as a map that flushes would
+ */
+#include <linux/debugfs.h>
+#include <linux/kstrtox.h>
+#include "hooks.h"
+
+static int dg_test_leaf(int x);
+
+DG_ORIG_DEFINE(test_leaf, dg_test_leaf);
+
+static atomic_long_t dg_test_leaf_calls = ATOMIC_LONG_INIT(0);
+static int dg_test_orig_result;
+
+static int dg_test_leaf(int x)
+{
+	int ret;
+
+	atomic_long_inc(&dg_test_leaf_calls);
+	ret = DG_ORIG(test_leaf)(x);
+	dg_hook_leave();
+	return ret;
+}
+
+static const struct dg_hook dg_test_rows[] = {
+	{
+		.symbol = "dgibt_leaf",
+		.kind = DG_HOOK_WRAP,
+		.wrapper = dg_test_leaf,
+		.orig = DG_ORIG_REF(test_leaf),
+		.provides = DG_PROT_NONE,
+	},
+};
+
+static struct dg_hook_state dg_test_state[ARRAY_SIZE(dg_test_rows)];
+
+struct dg_hook_set dg_test_hooks = {
+	.name = "test",
+	.module = "dgibt_target",
+	.hooks = dg_test_rows,
+	.state = dg_test_state,
+	.nr = ARRAY_SIZE(dg_test_rows),
+};
+
+static int dg_test_calls_get(void *data, u64 *val)
+{
+	*val = atomic_long_read(&dg_test_leaf_calls);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dg_test_calls_fops, dg_test_calls_get, NULL, "%llu\n");
+
+static int dg_test_orig_get(void *data, u64 *val)
+{
+	*val = (u32)READ_ONCE(dg_test_orig_result);
+	return 0;
+}
+
+static int dg_test_orig_set(void *data, u64 val)
+{
+	WRITE_ONCE(dg_test_orig_result, DG_ORIG(test_leaf)((int)val));
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dg_test_orig_fops, dg_test_orig_get,
+			 dg_test_orig_set, "%llu\n");
+
+static int dg_test_need_set(void *data, u64 val)
+{
+	return val == 1 ? dg_hook_need(&dg_vfio_type1_hooks) : -EINVAL;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dg_test_need_fops, NULL, dg_test_need_set, "%llu\n");
+
+void dg_test_hooks_debugfs(struct dentry *dir)
+{
+	debugfs_create_file_unsafe("test_leaf_calls", 0400, dir, NULL,
+				   &dg_test_calls_fops);
+	debugfs_create_file_unsafe("test_leaf_orig", 0600, dir, NULL,
+				   &dg_test_orig_fops);
+	debugfs_create_file_unsafe("test_need", 0200, dir, NULL,
+				   &dg_test_need_fops);
+}

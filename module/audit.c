@@ -13,6 +13,7 @@
  *   kernel <release>
  *   arch <x86_64|arm64>
  *   coherency <where VFIO domain coherency comes from on this arch>
+ *   cfi <branch-target enforcement (IBT, BTI) and how originals are called>
  *   native <protection> yes|no
  *   config <OPTION> y|n
  *   symbol <name> present|absent
@@ -37,15 +38,16 @@ static bool dg_audit_probed;
 /*
  * kallsyms_lookup_name() is not exported: a kprobe registration resolves
  * the name (and fails with -ENOENT if the kernel has no such function).
- * Done once, on the first read, so loading dmaguard stays cheap.
+ * Done at load: the audit file is world-readable, and a read must not
+ * patch kernel text.
  */
-static void dg_audit_probe(void)
+void dg_audit_init(void)
 {
 	unsigned int i;
 
-	lockdep_assert_held(&dg_audit_lock);
+	mutex_lock(&dg_audit_lock);
 	if (dg_audit_probed)
-		return;
+		goto out;
 	for (i = 0; i < ARRAY_SIZE(dg_audit_symbols); i++) {
 		struct kprobe kp = { .symbol_name = dg_audit_symbols[i] };
 		int ret = register_kprobe(&kp);
@@ -56,6 +58,8 @@ static void dg_audit_probe(void)
 			unregister_kprobe(&kp);
 	}
 	dg_audit_probed = true;
+out:
+	mutex_unlock(&dg_audit_lock);
 }
 
 static ssize_t audit_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -79,6 +83,7 @@ static ssize_t audit_show(struct kobject *kobj, struct kobj_attribute *attr,
 	off += sysfs_emit_at(buf, off, "arch %s\n", init_utsname()->machine);
 	off += sysfs_emit_at(buf, off, "coherency %s\n",
 			     dg_arch_coherency_note());
+	off += sysfs_emit_at(buf, off, "cfi %s\n", dg_arch_cfi_state());
 	for (prot = 0; prot < DG_PROT_NR; prot++)
 		off += sysfs_emit_at(buf, off, "native %s %s\n",
 				     dg_prot_name(prot),
@@ -89,7 +94,6 @@ static ssize_t audit_show(struct kobject *kobj, struct kobj_attribute *attr,
 				     configs[i].name, configs[i].on ? "y" : "n");
 
 	mutex_lock(&dg_audit_lock);
-	dg_audit_probe();
 	for (i = 0; i < ARRAY_SIZE(dg_audit_symbols); i++)
 		off += sysfs_emit_at(buf, off, "symbol %s %s\n",
 				     dg_audit_symbols[i],

@@ -230,6 +230,7 @@ ssize_t dg_prot_show(char *buf);
 
 /* audit.c: the audit file, listed with the global attributes */
 extern struct kobj_attribute dg_attr_audit;
+void dg_audit_init(void);
 
 /* sva.c */
 struct mm_struct;

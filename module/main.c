@@ -86,6 +86,7 @@ static int __init dmaguard_init(void)
 		return ret;
 	}
 	dg_static_protections();
+	dg_audit_init();
 
 	ret = dg_sysfs_init();
 	if (ret)

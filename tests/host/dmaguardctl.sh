@@ -96,6 +96,8 @@ dgctl_test() {
 	sva-kva unavailable "quoted" detail\with backslash
 	EOF
 	printf 'flushes 7\nflushed_bytes 28672\nflush_ns 1500\n' >"$fake/stats"
+	printf 'kernel %s\ncfi ibt: enforced; originals reached by direct jmp (static calls)\n' \
+		"$kernel" >"$fake/audit"
 	set_dom() { # id owner pid devices coherent policy flushing mapped flushed
 		local p=$fake/domains/$1
 		echo "$2" >"$p/owner"; echo "$3" >"$p/pid"; echo "$4" >"$p/devices"
@@ -111,6 +113,7 @@ dgctl_test() {
 	dmaguard $ver on $kernel
 	enabled:         yes
 	default policy:  auto
+	branch targets:  ibt: enforced; originals reached by direct jmp (static calls)
 	domains:         2
 	protections:
 	  vfio-map       armed           clflushopt via vfio_iommu_type1:vfio_pin_pages_remote

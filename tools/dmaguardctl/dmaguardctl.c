@@ -401,9 +401,50 @@ static int cmd_domains(void)
 
 /* ---- status and stats ----------------------------------------------------------- */
 
+/*
+ * Branch-target enforcement (x86 IBT, arm64 BTI) and how dmaguard reaches
+ * the functions it hooks: the "cfi" line of the module's audit file
+ * (@audit, "" when not loaded), else the CPU flag the kernel shows in
+ * /proc/cpuinfo when it enforces IBT.
+ */
+static void cfi_state(const char *audit, char *out, size_t len)
+{
+	char cpuinfo[16384], flags[4096];
+	const char *p, *e;
+	size_t n;
+
+	for (p = audit; p && *p; p = e ? e + 1 : NULL) {
+		e = strchr(p, '\n');
+		n = e ? (size_t)(e - p) : strlen(p);
+		if (n > 4 && !strncmp(p, "cfi ", 4)) {
+			snprintf(out, len, "%.*s", (int)(n - 4), p + 4);
+			return;
+		}
+	}
+	if (sys_read("/proc/cpuinfo", cpuinfo, sizeof(cpuinfo))) {
+		snprintf(out, len, "unknown (no /proc/cpuinfo)");
+		return;
+	}
+	/* The first "flags : ..." line, as words. */
+	for (p = cpuinfo; p; p = e ? e + 1 : NULL) {
+		e = strchr(p, '\n');
+		if (!strncmp(p, "flags", 5))
+			break;
+	}
+	if (!p) {
+		snprintf(out, len, "unknown (no CPU flags)");
+		return;
+	}
+	n = e ? (size_t)(e - p) : strlen(p);
+	snprintf(flags, sizeof(flags), "%.*s ", (int)n, p);
+	snprintf(out, len, "ibt: %s (/proc/cpuinfo; dmaguard not loaded)",
+		 strstr(flags, " ibt ") ? "enforced" : "not enforced");
+}
+
 static int cmd_status(void)
 {
 	char version[64], enabled[16], policy[16], prots[4096];
+	char audit[2048], cfi[256];
 	char *line, *save;
 	unsigned int ids[MAX_DOMAINS];
 	struct utsname u;
@@ -419,6 +460,9 @@ static int cmd_status(void)
 		err("cannot read %s: %s", sysfs, strerror(errno));
 		return EX_FAIL;
 	}
+	if (dg_read("audit", audit, sizeof(audit)))
+		audit[0] = '\0';
+	cfi_state(audit, cfi, sizeof(cfi));
 	uname(&u);
 	n = domain_ids(ids, MAX_DOMAINS);
 	if (n < 0)
@@ -430,12 +474,14 @@ static int cmd_status(void)
 		jstr("kernel", u.release);
 		jbool("enabled", !strcmp(enabled, "1"));
 		jstr("default_policy", policy);
+		jstr("cfi", cfi);
 		jnum("domains", n);
 		jopen("protections", '[');
 	} else {
 		printf("dmaguard %s on %s\n", version, u.release);
 		printf("enabled:         %s\n", yesno(!strcmp(enabled, "1")));
 		printf("default policy:  %s\n", policy);
+		printf("branch targets:  %s\n", cfi);
 		printf("domains:         %d\n", n);
 		printf("protections:\n");
 	}
@@ -1062,7 +1108,7 @@ static int cmd_audit(void)
 {
 	static struct audit_group groups[MAX_GROUPS];
 	char cmdline[4096] = "", lockdown[128] = "", lock[64], val[64];
-	char strict[160], passthrough[160], sva_fix[160];
+	char strict[160], passthrough[160], sva_fix[160], cfi[256];
 	int ngroups, ndma, nfq, nid, ntotal, i, j, exposed = 0;
 	struct utsname u;
 	struct dg_view v;
@@ -1111,6 +1157,7 @@ static int cmd_audit(void)
 			 "%d identity group(s)", nid);
 	else
 		snprintf(passthrough, sizeof(passthrough), "no");
+	cfi_state(v.audit, cfi, sizeof(cfi));
 	if (!audit_kv(&v, "symbol iommu_sva_invalidate_kva_range", sva_fix,
 		      sizeof(sva_fix)))
 		snprintf(sva_fix, sizeof(sva_fix), "unknown (dmaguard not loaded)");
@@ -1149,6 +1196,7 @@ static int cmd_audit(void)
 		jstr("iommu_strict", strict);
 		jstr("passthrough", passthrough);
 		jstr("lockdown", lock);
+		jstr("cfi", cfi);
 		jnum("iommu_groups", ntotal);
 		jopen("native", '{');
 		for (j = 0; j < NPROTS; j++) {
@@ -1177,6 +1225,7 @@ static int cmd_audit(void)
 		printf("  iommu.strict:     %s\n", strict);
 		printf("  passthrough:      %s\n", passthrough);
 		printf("  lockdown:         %s\n", lock);
+		printf("  branch targets:   %s\n", cfi);
 		printf("  iommu groups:     %d (%d DMA, %d DMA-FQ, %d identity)\n",
 		       ntotal, ndma, nfq, nid);
 		printf("  native:          ");

@@ -179,6 +179,9 @@ int dg_domain_devices(struct dg_domain *d, char *buf, size_t len)
 	struct dg_group *g;
 	size_t off = 0;
 
+	/* No group with devices (adopted, or not attached yet): "". */
+	if (len)
+		buf[0] = '\0';
 	spin_lock(&dg_registry_lock);
 	list_for_each_entry(g, &d->groups, node) {
 		if (!g->devices[0])

@@ -4,7 +4,8 @@
 #  1. dkms add/build/install against the fetched Debian 6.12 kernel, whose
 #     headers are made visible as /lib/modules/<kver>/build by a symlink to
 #     the private tree (the image package is never installed);
-#  2. DKMS refuses a kernel without kprobes (BUILD_EXCLUSIVE_CONFIG);
+#  2. DKMS refuses a kernel without kprobes, or with clang CFI
+#     (BUILD_EXCLUSIVE_CONFIG; Kbuild refuses CFI too, saying why);
 #  3. that kernel boots in the VM with the module where DKMS put it, the
 #     kmod tools run depmod and modprobe (tests/guest/dkms-guest.sh);
 #  4. dkms remove leaves nothing behind;
@@ -106,6 +107,25 @@ dkms_test() {
 		result fail "dkms: a kernel without CONFIG_KPROBES is refused (exit $rc)"
 	fi
 	rm -rf "$fake" /var/lib/dkms/dmaguard/"$ver"/0.0.0-dgnokprobes
+
+	# 2b. a clang CFI kernel is refused: DKMS, and Kbuild with the reason
+	fake=$(mktemp -d)
+	mkdir -p "$fake/include"
+	{ cat "$kdir/.config"; echo CONFIG_CFI_CLANG=y; } >"$fake/.config"
+	dkms build -m dmaguard -v "$ver" -k 0.0.0-dgcfi \
+		--kernelsourcedir "$fake" >"$log/cfi.log" 2>&1
+	rc=$?
+	make -C "$kdir" M="$DG_REPO" CONFIG_CFI_CLANG=y modules >"$log/cfi-make.log" 2>&1
+	mrc=$?
+	if [ $rc = 77 ] && grep -q 'BUILD_EXCLUSIVE directive which does not match' \
+	   "$log/cfi.log" && [ $mrc != 0 ] &&
+	   grep -q 'CONFIG_CFI_CLANG (kCFI/FineIBT) are not supported' "$log/cfi-make.log"; then
+		result ok "dkms: a CONFIG_CFI_CLANG kernel is refused (DKMS exit 77; Kbuild says why)"
+	else
+		cat "$log/cfi.log" "$log/cfi-make.log" >&2
+		result fail "dkms: a CONFIG_CFI_CLANG kernel is refused (dkms exit $rc, make exit $mrc)"
+	fi
+	rm -rf "$fake" /var/lib/dkms/dmaguard/"$ver"/0.0.0-dgcfi
 
 	# 3. boot it: the module where DKMS put it, real kmod, modprobe.d example
 	if [ -n "$ko" ]; then

@@ -49,12 +49,12 @@ if [ -z "${ONLY:-}" ] || grep -qw dkms <<<"$ONLY"; then
 fi
 
 # Kernel coding style: checkpatch.pl --no-tree -f on every kernel-side file
-# (the module, its compat probes, the test-only mock module).
+# (the module, its compat probes, the test-only modules).
 cp_pl=$(scripts/fetch-checkpatch 2>"$run_dir/checkpatch-fetch.log")
 if [ -x "$cp_pl" ]; then
 	files=$(git ls-files --cached --others --exclude-standard \
 		'module/*.[ch]' 'hooks/*.[ch]' 'arch/*.[ch]' 'arch/*/*.[ch]' \
-		'compat/*.h' 'compat/probes/*.[ch]' 'tests/sva_mock/*.c' |
+		'compat/*.h' 'compat/probes/*.[ch]' 'tests/sva_mock/*.c' 'tests/ibt/*.c' |
 		grep -v '^compat/features.h$')
 	# shellcheck disable=SC2086
 	"$cp_pl" --no-tree -f --terse --show-types $files \

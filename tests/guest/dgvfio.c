@@ -365,6 +365,29 @@ static void do_map_fail(size_t size)
 	munmap(p + size / 2 + PAGE, size - size / 2 - PAGE);
 }
 
+/* A map dmaguard must refuse (its pin hook cannot be registered). */
+static void do_map_refused(size_t size)
+{
+	int dom = my_domain();
+	long long before = dom_value(dom, "mapped_bytes");
+	char *p = alloc_mem(size, false);
+	int ret;
+
+	if (!p) {
+		tap(false, "map-refused: allocation");
+		return;
+	}
+	ret = dma_map(next_iova, p, size);
+	tap(ret && errno == EBUSY,
+	    "a map that needs the unregistrable pin hook fails with EBUSY (%s)",
+	    ret ? strerror(errno) : "it succeeded");
+	tap(dom_value(dom, "mapped_bytes") == before,
+	    "domains/%d/mapped_bytes unchanged by the refused map (%lld, was %lld)",
+	    dom, dom_value(dom, "mapped_bytes"), before);
+	next_iova += (size + HUGE - 1) & ~(HUGE - 1);
+	munmap(p, size);
+}
+
 static int do_map(const char *name, size_t size, const char *layout)
 {
 	bool thp = !strcmp(layout, "thp");
@@ -936,6 +959,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "map-fail")) {
 			sscanf(line, "map-fail %llu", &bsz);
 			do_map_fail(bsz);
+		} else if (!strcmp(cmd, "map-refused")) {
+			sscanf(line, "map-refused %llu", &bsz);
+			do_map_refused(bsz);
 		} else if (!strcmp(cmd, "unmap")) {
 			sscanf(line, "unmap %255s", a);
 			do_unmap(a);

@@ -78,6 +78,7 @@ trace-start
 map late 1048576
 expect-domain
 sh . /dg/tap.sh; t "adopted domain: owner iommufd, coherency unknown, flushing 1" [ "$(cat $DG/domains/$DG_DOMAIN/owner) $(cat $DG/domains/$DG_DOMAIN/coherent) $(cat $DG/domains/$DG_DOMAIN/flushing)" = "iommufd unknown 1" ]
+sh . /dg/tap.sh; t "adopted domain, no devices known: devices reads exactly an empty line" [ "$(od -An -c $DG/domains/$DG_DOMAIN/devices | tr -d ' ')" = '\n' ]
 unmap late
 check late flush
 map late2 65536

@@ -120,6 +120,7 @@ run status
 	echo "dmaguard $V on $(uname -r)"
 	echo "enabled:         yes"
 	echo "default policy:  auto"
+	echo "branch targets:  $(sed -n 's/^cfi //p' $DG/audit)"
 	echo "domains:         1"
 	echo "protections:"
 	while read -r n s d; do printf '  %-14s %-15s %s\n' "$n" "$s" "$d"; done <$DG/protections
@@ -218,6 +219,24 @@ run audit
 t "no container, default_policy never: exposed" \
 	[ "$RC|$(echo "$OUT" | sed -n 's/^  verdict: *//p')" = "7|exposed: non-coherent IOMMU domain and dmaguard default_policy is never" ]
 dmaguardctl set default auto >/dev/null
+
+# Reading the world-readable audit file patches no kernel text: a fresh
+# load, then a non-root read, with the function tracer on register_kprobe.
+rmmod dmaguard
+insmod /dg/dmaguard.ko
+TR=/sys/kernel/tracing
+echo nop > $TR/current_tracer
+echo register_kprobe > $TR/set_ftrace_filter
+: > $TR/trace
+echo function > $TR/current_tracer
+su -s /bin/sh nobody -c "cat $DG/audit" > /tmp/nr-audit.txt
+echo nop > $TR/current_tracer
+: > $TR/set_ftrace_filter
+n=$(grep -c ': register_kprobe <-' $TR/trace)
+t "non-root read of audit registers no kprobe ($n calls); it has the symbol lines" \
+	sh -c "[ $n = 0 ] && grep -q '^symbol iommu_sva_invalidate_kva_range ' /tmp/nr-audit.txt"
+t "audit has the cfi line ($(grep '^cfi ' /tmp/nr-audit.txt))" grep -Eq '^cfi (ibt|bti): ' /tmp/nr-audit.txt
+t "status names the branch-target state" sh -c "dmaguardctl status | grep -Eq '^branch targets:  (ibt|bti): '"
 
 rmmod dmaguard
 run status

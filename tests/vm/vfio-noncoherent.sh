@@ -101,6 +101,48 @@ check again flush
 close
 CMDS
 
+# Another ftrace ip-modify user (a livepatch, say) takes the lazy pin
+# function before dmaguard registers it: maps that need it fail, nothing
+# is mapped unflushed, and vfio-map says unavailable until it is free.
+if [ "$DG_ARCH" = amd64 ]; then
+	rmmod dmaguard
+	insmod /dg/dmaguard.ko
+	insmod /dg/dgibt_target.ko
+	GRAB=/sys/module/dgibt_target/parameters/grab
+	echo vfio_pin_pages_remote > $GRAB
+	t "pin function taken before dmaguard needs it: vfio-map still armed (not needed yet)" \
+		[ "$(prot_state vfio-map)" = armed ]
+	dgvfio <<'CMDS'
+open
+expect-domain
+map-refused 1048576
+sh . /dg/tap.sh; t "refused: vfio-map says why ($(prot vfio-map))" sh -c "grep -q '^vfio-map unavailable .*vfio_pin_pages_remote.*-EBUSY' $DG/protections"
+sh echo - > /sys/module/dgibt_target/parameters/grab
+trace-start
+map freed 1048576
+sh . /dg/tap.sh; t "released: the next map registers the hook, vfio-map armed again ($(prot vfio-map))" [ "$(prot_state vfio-map)" = armed ]
+unmap freed
+check freed flush
+close
+CMDS
+	rmmod dgibt_target
+	# ftrace_enabled=0 would bypass every wrapper: refused while armed.
+	t "sysctl kernel.ftrace_enabled=0 refused while dmaguard's hooks are live" \
+		sh -c "! echo 0 > /proc/sys/kernel/ftrace_enabled 2>/dev/null"
+	t "kernel.ftrace_enabled still 1" [ "$(cat /proc/sys/kernel/ftrace_enabled)" = 1 ]
+	rmmod dmaguard
+	echo 0 > /proc/sys/kernel/ftrace_enabled
+	insmod /dg/dmaguard.ko
+	t "loaded with ftrace_enabled=0: vfio-map is not armed ($(prot vfio-map))" \
+		sh -c "grep -q '^vfio-map unavailable .*ftrace_enabled=0' $DG/protections"
+	rmmod dmaguard
+	t "require=vfio-unmap with ftrace_enabled=0: load refused" \
+		sh -c "! insmod /dg/dmaguard.ko require=vfio-unmap 2>/dev/null"
+	echo 1 > /proc/sys/kernel/ftrace_enabled
+	insmod /dg/dmaguard.ko
+	t "ftrace_enabled back to 1: armed" [ "$(prot_state vfio-map)" = armed ]
+fi
+
 # dmaguard unloaded and reloaded while a process loops map/unmap.
 reload_under_loop open 25 6
 t "protections armed after the reloads" [ "$(prot_state vfio-map)" = armed ]

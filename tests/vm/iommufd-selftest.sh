@@ -3,7 +3,9 @@
 # iommufd selftest (tools/testing/selftests/iommu/iommufd from the same
 # source, built static by scripts/test) runs on IOMMUFD_TEST's mock domains,
 # once without dmaguard and once with dmaguard loaded before iommufd, and
-# every test must end the same way in both runs. The mock domains exercise
+# every test must end the same way in both runs (a test that differs is
+# rerun alone in both configurations: only a difference that persists
+# counts). The mock domains exercise
 # map/unmap/copy/access paths the edu device never reaches. The whole
 # selftest runs (~3 min per run under TCG + KASAN). A few tests fail in both
 # runs: Debian's selftest source is newer than its 6.12 kernel (see
@@ -48,7 +50,6 @@ run_selftest dmaguard
 T2=$(cut -d. -f1 /proc/uptime)
 echo "iommufd selftest with dmaguard: $(grep -c ' pass$' /tmp/dmaguard.res) pass in $((T2 - T1)) s"
 diff /tmp/plain.res /tmp/dmaguard.res > /tmp/res.diff
-t "every selftest result is the same with dmaguard loaded ($nall tests)" [ ! -s /tmp/res.diff ]
 sed 's/^/    differs: /' /tmp/res.diff
 t "iommufd-map was armed for the run: $(prot iommufd-map)" [ "$(prot_state iommufd-map)" = armed ]
 stat() { awk -v k="$1" '$1 == k { print $2 }' $DG/stats; }
@@ -58,6 +59,31 @@ t "dmaguard tracked the selftest's mock domains ($(stat domains_created) created
 	[ "$(stat domains_created)" -gt 0 ]
 t "every tracked domain went away with its HWPT or IOAS ($(stat domains_destroyed) destroyed)" \
 	[ "$(stat domains_created)" = "$(stat domains_destroyed)" ] && [ -z "$(ls $DG/domains)" ]
+
+# A result can differ for a reason of the machine's, not dmaguard's (a
+# timing-sensitive test on a busy host). Each test that differed is run
+# again alone, with dmaguard (still loaded) and then without; only a test
+# whose reruns still differ counts, as strictly as before.
+rerun() { # TAG NAME: append "NAME pass|fail|skip" to /tmp/TAG.rerun
+	/dg/iommufd_selftest -r "$2" > /tmp/rr.tap 2>&1
+	awk -v n="$2" '/^ok [0-9]+ / { print n, ($0 ~ /# SKIP/) ? "skip" : "pass"; f = 1 }
+	     /^not ok [0-9]+ / { print n, "fail"; f = 1 }
+	     END { if (!f) print n, "missing" }' /tmp/rr.tap >> /tmp/$1.rerun
+}
+names=$(awk '/^[<>] / { print $2 }' /tmp/res.diff | sort -u)
+: > /tmp/dmaguard.rerun
+: > /tmp/plain.rerun
+for n in $names; do rerun dmaguard "$n"; done
 rmmod iommufd
 rmmod dmaguard
 t "dmaguard unloads cleanly after the selftest" [ ! -d $DG ]
+if [ -n "$names" ]; then
+	dg-modload iommufd
+	for n in $names; do rerun plain "$n"; done
+	rmmod iommufd
+	echo "reruns of the tests that differed (without | with dmaguard):"
+	paste /tmp/plain.rerun /tmp/dmaguard.rerun | sed 's/^/    /'
+fi
+persist=$(diff /tmp/plain.rerun /tmp/dmaguard.rerun | awk '/^[<>] / { print $2 }' | sort -u | tr '\n' ' ')
+t "every selftest result is the same with dmaguard loaded ($nall tests; $(echo $names | wc -w) differed once, rerun alone in both; still differing: ${persist:-none})" \
+	[ -z "$persist" ]

@@ -10,11 +10,16 @@
  * fails with -ENOENT and would stay gone after a reload, so sets on modules
  * are armed from MODULE_STATE_COMING and disarmed at MODULE_STATE_GOING.
  *
- * Unload safety: the ftrace thunk counts a call in dg_hook_inflight before it
- * redirects to a wrapper, and dg_hook_leave() uncounts it. Exit disarms
- * everything (no new redirects), waits for the count to drain, then waits an
- * RCU-tasks grace period so no task is still on the few instructions of the
- * wrapper after dg_hook_leave().
+ * Unload safety: the ftrace thunk takes a reference on this module before
+ * it redirects a call to a wrapper, and dg_hook_leave() drops it. So rmmod
+ * fails at once with -EBUSY (EWOULDBLOCK) while a wrapped call is under way
+ * (it may block for long inside the original: a page fault on a file that
+ * does not answer), instead of waiting for it; once the module is going,
+ * calls are no longer redirected. Exit disarms everything, then waits an
+ * RCU-tasks grace period so no task is still on the few instructions of a
+ * wrapper after dg_hook_leave(). A failed load (which frees the module
+ * without looking at its references) first waits for the references of
+ * calls redirected meanwhile to drop.
  *
  * Locking: dg_hooks_mutex serialises arming and disarming (init, exit and
  * the module notifier) and protects dg_hook_set::armed.
@@ -51,7 +56,6 @@ static bool dg_test_hidden(const char *name)
 	return false;
 }
 #endif
-static atomic_t dg_hook_inflight = ATOMIC_INIT(0);
 static unsigned long dg_require_mask;
 
 static struct dg_hook_set *const dg_sets[] = {
@@ -217,14 +221,15 @@ void dg_group_scan(struct iommu_group *group, struct dg_devscan *s)
 
 void dg_hook_leave(void)
 {
-	atomic_dec(&dg_hook_inflight);
+	module_put(THIS_MODULE);
 }
 
 static __always_inline void dg_ftrace_redirect(const struct dg_hook *h,
 					       struct ftrace_regs *fregs)
 {
-	atomic_inc(&dg_hook_inflight);
-	dg_ftrace_set_ip(fregs, (unsigned long)h->wrapper);
+	/* Fails only once rmmod took the module down: run unhooked then. */
+	if (try_module_get(THIS_MODULE))
+		dg_ftrace_set_ip(fregs, (unsigned long)h->wrapper);
 }
 
 /* Out of line: keeps the thunk's quiet path free of a stack frame. */
@@ -689,7 +694,7 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 	return ret ? notifier_from_errno(ret) : NOTIFY_OK;
 }
 
-static void dg_hooks_quiesce(void);
+static void dg_hooks_quiesce(int base_refs);
 
 static struct notifier_block dg_module_nb = {
 	.notifier_call = dg_module_notify,
@@ -733,17 +738,21 @@ int dg_hooks_init(unsigned long require_mask)
 err_disarm:
 	mutex_unlock(&dg_hooks_mutex);
 	unregister_module_notifier(&dg_module_nb);
-	/* Wrappers may have run already: the same teardown as an unload. */
-	dg_hooks_quiesce();
+	/*
+	 * Wrappers may have run already: the same teardown as an unload. The
+	 * loader holds one reference during init.
+	 */
+	dg_hooks_quiesce(1);
 	return ret;
 }
 
 /*
  * Disarm everything, wait until no call is left in a wrapper (they run the
- * originals through our static calls), then reset the static calls. The
- * module notifier must be gone already.
+ * originals through our static calls; each holds a module reference above
+ * @base_refs), then reset the static calls. The module notifier must be
+ * gone already.
  */
-static void dg_hooks_quiesce(void)
+static void dg_hooks_quiesce(int base_refs)
 {
 	unsigned int i;
 
@@ -752,8 +761,11 @@ static void dg_hooks_quiesce(void)
 		dg_disarm_set(dg_sets[i]);
 	mutex_unlock(&dg_hooks_mutex);
 
-	/* Calls already redirected finish in our wrappers; wait for them. */
-	while (atomic_read(&dg_hook_inflight))
+	/*
+	 * Calls already redirected finish in our wrappers. At exit none is
+	 * left (rmmod needed the references gone); a failed load waits.
+	 */
+	while (module_refcount(THIS_MODULE) > base_refs)
 		msleep(20);
 	synchronize_rcu_tasks();
 
@@ -766,5 +778,5 @@ static void dg_hooks_quiesce(void)
 void dg_hooks_exit(void)
 {
 	unregister_module_notifier(&dg_module_nb);
-	dg_hooks_quiesce();
+	dg_hooks_quiesce(0);
 }

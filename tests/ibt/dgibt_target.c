@@ -10,6 +10,8 @@
  *   calls     (read) calls made by run writes, in total
  *   good      (read) of those, how many returned the right value
  *   entered   (read) how many times dgibt_leaf()'s body ran
+ *   block_ms  (write MS) the next dgibt_leaf() call sleeps MS ms inside
+ *             its body: a wrapped call left blocked in its original
  *   grab      (write SYMBOL) take SYMBOL with an ftrace ip-modify ops of
  *             our own (another livepatch-like user), so that dmaguard's
  *             registration of it fails with -EBUSY; (write -) release it
@@ -19,6 +21,7 @@
  *             and bad_call_ret reads 1
  */
 #include <linux/ftrace.h>
+#include <linux/delay.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -28,6 +31,8 @@
 #include <linux/sched.h>
 
 static unsigned long calls, good, entered, bad_call_ret;
+static unsigned int block_ms;
+module_param(block_ms, uint, 0644);
 module_param(calls, ulong, 0444);
 module_param(good, ulong, 0444);
 module_param(entered, ulong, 0444);
@@ -37,6 +42,8 @@ static noinline int dgibt_leaf(int x)
 {
 	/* A side effect, so the calls cannot be merged or dropped. */
 	WRITE_ONCE(entered, READ_ONCE(entered) + 1);
+	if (unlikely(READ_ONCE(block_ms)))
+		msleep(xchg(&block_ms, 0));
 	return 3 * x + 1;
 }
 

@@ -22,18 +22,22 @@ t "the kernel enforces IBT ($(dmesg | grep -o 'CET detected.*' | head -1))" \
 	sh -c "dmesg | grep -q 'CET detected: Indirect Branch Tracking enabled'"
 t "/proc/cpuinfo lists ibt" grep -qw ibt /proc/cpuinfo
 
-# live FUNC: ftrace patches FUNC's site for our ops (an ip-modify user).
-live() { grep -E "^$1( |\$)" $EF | grep -q 'M:'; }
+# live FUNC: FUNC's ftrace site is registered for dmaguard's ip-modify ops
+# (flag I, calling dg_ftrace_thunk) in enabled_functions.
+live() { grep -E "^$1 " $EF | grep -w I | grep -q dg_ftrace_thunk; }
 # trace_on FUNC...: the function tracer on these, empty buffer.
 trace_on() {
 	echo nop > $TR/current_tracer
 	printf '%s\n' "$@" > $TR/set_ftrace_filter
 	echo 8192 > $TR/buffer_size_kb
 	: > $TR/trace
+	echo 1 > $TR/tracing_on
 	echo function > $TR/current_tracer
 }
-trace_off() { echo nop > $TR/current_tracer; : > $TR/set_ftrace_filter; }
-hits() { grep -c ": $1 <-" $TR/trace; }
+# Stop recording and keep the buffer (a tracer change would clear it).
+trace_off() { echo 0 > $TR/tracing_on; cp $TR/trace /tmp/ibt.trace; }
+trace_reset() { echo nop > $TR/current_tracer; : > $TR/set_ftrace_filter; echo 1 > $TR/tracing_on; }
+hits() { grep -c ": $1 <-" /tmp/ibt.trace; }
 
 # 1. vfio_iommu_type1 loaded before dmaguard (shipped build).
 dg-modload vfio_iommu_type1
@@ -60,6 +64,8 @@ t "2000 VFIO_CHECK_EXTENSION calls through the wrapper answered ($r)" [ "$r" = "
 t "the wrapper ran for each ($(hits dg_vfio_ioctl) of 2000)" [ "$(hits dg_vfio_ioctl)" = 2000 ]
 t "the original passed ftrace once per call ($(hits vfio_iommu_type1_ioctl) of 2000)" \
 	[ "$(hits vfio_iommu_type1_ioctl)" = 2000 ]
+trace_reset
+grep -E '^(vfio_|dgibt_)' $EF | sed 's/^/# enabled_functions: /' 
 rmmod dmaguard
 
 # 2. dmaguard first, then vfio_iommu_type1; and require=.
@@ -107,26 +113,33 @@ t "target unloaded: the static call is reset to the stub (f(5) = $(cat $DBG/test
 insmod /dg/dgibt_target.ko
 echo 1000 > $P/run
 t "target reloaded under the armed hook: re-armed ($(cat $DBG/test_leaf_calls) wrapper calls)" \
-	[ "$(cat $DBG/test_leaf_calls) $(cat $P/good)" = "101000 101000" ]
+	[ "$(cat $DBG/test_leaf_calls) $(cat $P/good)" = "101000 1000" ]
 echo 5 > $DBG/test_leaf_orig
 t "re-armed static call reaches the new original" [ "$(cat $DBG/test_leaf_orig)" = 16 ]
 t "dmaguard unloads with the row armed" rmmod dmaguard
 echo 1000 > $P/run
-t "unloaded: calls run unhooked and correct" [ "$(cat $P/good)" = 101000 ]
+t "unloaded: calls run unhooked and correct" [ "$(cat $P/good)" = 2000 ]
 insmod $T
 echo 1000 > $P/run
 t "dmaguard reloaded: the row is armed again ($(cat $DBG/test_leaf_calls) wrapper calls)" \
-	[ "$(cat $DBG/test_leaf_calls) $(cat $P/good)" = "1000 102000" ]
+	[ "$(cat $DBG/test_leaf_calls) $(cat $P/good)" = "1000 3000" ]
 rmmod dmaguard
 rmmod vfio_iommu_type1 2>/dev/null
 
-t "no new taint beyond the boot baseline ($taint0 -> $(cat /proc/sys/kernel/tainted))" \
-	[ "$(cat /proc/sys/kernel/tainted)" = "$taint0" ]
+# Loading out-of-tree, unsigned modules taints O (4096) and E (8192).
+taint1=$(( $(cat /proc/sys/kernel/tainted) & ~(4096 | 8192) ))
+t "no new taint beyond the boot baseline and O/E ($taint0 -> $(cat /proc/sys/kernel/tainted))" \
+	[ "$taint1" = "$taint0" ]
 
 # 4. Negative control, last: an indirect call 4 bytes past an ENDBR64.
+# vm-run ignores splats after this marker; the checks below want this one.
 echo DG-EXPECTED-BUG-BEGIN
 sh -c "echo 1 > $P/bad_call" 2>/dev/null
-echo DG-EXPECTED-BUG-END
+sleep 1
 t "negative control: an indirect call past ENDBR64 takes #CP on this CPU" \
 	sh -c "dmesg | grep -q 'Missing ENDBR: dgibt_pad+0x4'"
-t "negative control: the call did not return" [ "$(cat $P/bad_call_ret)" = 0 ]
+# (Its parameter lock died with the task: read nothing of the module now.)
+t "negative control: the call did not return" \
+	sh -c "! dmesg | grep -q 'IBT did not stop it'"
+t "negative control: the kernel BUG is IBT's (cet.c)" \
+	sh -c "dmesg | grep -q 'kernel BUG at arch/x86/kernel/cet.c'"

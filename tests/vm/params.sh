@@ -49,3 +49,27 @@ t "hidden hook, required: vfio_iommu_type1's load is refused" fails_with dg-modl
 t "vfio_iommu_type1 is not loaded" sh -c "! grep -q '^vfio_iommu_type1 ' /proc/modules"
 rmmod dmaguard
 t "after dmaguard is gone vfio_iommu_type1 loads again" dg-modload vfio_iommu_type1
+
+# A wrapped call blocked inside its original (the test row of the TEST=1
+# build on tests/ibt's dgibt_leaf, told to sleep 8 s in its body): rmmod
+# fails at once with EBUSY instead of waiting in D state, and works after.
+if [ "$DG_ARCH" = amd64 ]; then
+	P=/sys/module/dgibt_target/parameters
+	insmod $T
+	insmod /dg/dgibt_target.ko
+	echo 8000 > $P/block_ms
+	echo 1 > $P/run &
+	runner=$!
+	sleep 1
+	s0=$(cut -d. -f1 /proc/uptime)
+	timeout 10 rmmod dmaguard 2>/tmp/rm.err
+	rc=$?
+	el=$(($(cut -d. -f1 /proc/uptime) - s0))
+	t "rmmod while a wrapped call blocks in its original fails at once (rc $rc in ${el}s: $(cat /tmp/rm.err))" \
+		sh -c "[ $rc != 0 ] && [ $rc != 124 ] && [ $el -le 2 ] && [ -d $DG ]"
+	wait $runner
+	t "the blocked call finished through the wrapper ($(cat /sys/kernel/debug/dmaguard/test_leaf_calls))" \
+		[ "$(cat /sys/kernel/debug/dmaguard/test_leaf_calls) $(cat $P/good)" = "1 1" ]
+	t "rmmod works once the call returned" rmmod dmaguard
+	rmmod dgibt_target
+fi

@@ -774,15 +774,31 @@ static void audit_pci(struct audit_dev *d)
 		d->nosnoop = d->pasid = -1;
 		return;
 	}
-	/* Device Control at cap + 8, bit 11: Enable No Snoop. */
-	d->nosnoop = (cfg[pos + 8] | cfg[pos + 9] << 8) & (1 << 11) ? 1 : 0;
+	/*
+	 * Device Control at cap + 8, bit 11: Enable No Snoop. Only bytes the
+	 * read returned count: a capability at the end of a short read is
+	 * unreadable, not zero.
+	 */
+	if (pos + 10 > len)
+		d->nosnoop = -2;
+	else
+		d->nosnoop = (cfg[pos + 8] | cfg[pos + 9] << 8) & (1 << 11) ?
+			     1 : 0;
 	if (len <= 0x100) {
 		d->pasid = -2;
 		return;
 	}
 	pos = pci_find_ext_cap(cfg, len, 0x1b);	/* PASID */
-	/* PASID Control at cap + 6, bit 0: PASID Enable. */
-	d->pasid = !pos ? -1 : (cfg[pos + 6] & 1);
+	/*
+	 * PASID Control at cap + 6, bit 0: PASID Enable. A header at 0xffc
+	 * has no room for it in config space: unreadable.
+	 */
+	if (!pos)
+		d->pasid = -1;
+	else if (pos + 8 > len)
+		d->pasid = -2;
+	else
+		d->pasid = cfg[pos + 6] & 1;
 }
 
 /* Which processes hold /dev/vfio/<group> or a vfio cdev of the group open. */

@@ -863,6 +863,14 @@ static void audit_holders(struct audit_group *g)
 	closedir(pd);
 }
 
+/* The last component of a symlink's text (all of it when it has no '/'). */
+static const char *link_base(const char *link)
+{
+	const char *s = strrchr(link, '/');
+
+	return s ? s + 1 : link;
+}
+
 /* Is the device's IOMMU an Intel one with Snoop Control (ECAP.SC, bit 7)? */
 static const char *iommu_coherency_guess(struct audit_group *g, char *src,
 					 size_t len)
@@ -880,7 +888,13 @@ static const char *iommu_coherency_guess(struct audit_group *g, char *src,
 		return "unknown";
 	}
 	link[n] = 0;
-	name = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	name = link_base(link);
+	/* It names a directory in /sys/class/iommu, nothing else. */
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) {
+		snprintf(src, len, "no IOMMU instance visible for %s",
+			 g->devs[0].bdf);
+		return "unknown";
+	}
 	snprintf(g->iommu, sizeof(g->iommu), "%s", name);
 	snprintf(path, sizeof(path), "%s/sys/class/iommu/%s/intel-iommu/ecap",
 		 sysroot, name);
@@ -1105,7 +1119,7 @@ static int audit_groups(struct audit_group *groups, int *ntypes_dma,
 			if (ln > 0) {
 				link[ln] = 0;
 				snprintf(d->driver, sizeof(d->driver), "%s",
-					 strrchr(link, '/') + 1);
+					 link_base(link));
 			}
 			if (!strncmp(d->driver, "vfio", 4))
 				g.vfio = true;

@@ -193,13 +193,17 @@ dgctl_test() {
 			off=$((off + 1))
 		done
 	}
-	mkdir -p "$R/proc/4242/fd" "$R/sys/kernel/security" \
+	mkdir -p "$R/proc/4242/fd" "$R/sys/kernel/security" "$R/dev/vfio" \
 		"$R/sys/bus/pci/drivers/vfio-pci" "$R/sys/bus/pci/drivers/nvme" \
 		"$R/sys/class/iommu/dmar0/intel-iommu"
 	echo "root=/dev/sda ro iommu.passthrough=0 intel_iommu=on" >"$R/proc/cmdline"
 	echo "none [integrity] confidentiality" >"$R/sys/kernel/security/lockdown"
 	echo f0205e >"$R/sys/class/iommu/dmar0/intel-iommu/ecap"  # SC (bit 7) clear
-	ln -s /dev/vfio/5 "$R/proc/4242/fd/3"
+	# Holders are found by device number: pid 4242's fd 3 is the
+	# character device that the fake /dev/vfio/5 is (major 4000: no
+	# real driver's).
+	mknod "$R/dev/vfio/5" c 4000 5
+	ln -s "$R/dev/vfio/5" "$R/proc/4242/fd/3"
 	for dev in 5:0000:01:00.0:vfio-pci:DMA 7:0000:02:00.0:nvme:DMA \
 		   9:0000:03:00.0:vfio-pci:DMA-FQ; do
 		local g=${dev%%:*} rest=${dev#*:}

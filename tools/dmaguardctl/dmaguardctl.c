@@ -9,8 +9,8 @@
  * with --json, one JSON document for machines. Exit codes are part of the
  * interface (see usage() and dmaguardctl.8).
  *
- * DMAGUARD_SYSFS and DMAGUARD_SYSROOT (a prefix for /sys and /proc paths the
- * audit reads) point it at a fake tree, for tests only.
+ * DMAGUARD_SYSFS and DMAGUARD_SYSROOT (a prefix for /sys, /proc and /dev
+ * paths the audit reads) point it at a fake tree, for tests only.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -801,15 +802,74 @@ static void audit_pci(struct audit_dev *d)
 		d->pasid = cfg[pos + 6] & 1;
 }
 
-/* Which processes hold /dev/vfio/<group> or a vfio cdev of the group open. */
+/*
+ * The device number of the character device @path names, following
+ * symlinks: for a /proc/PID/fd/N link that is the open file itself, whatever
+ * the link's text says. Cached attributes only (AT_STATX_DONT_SYNC): an fd
+ * on a dead NFS server must not hang the audit, as readlink() never did.
+ */
+static bool chr_dev(const char *path, dev_t *rdev)
+{
+	struct statx stx;
+	struct stat st;
+
+	if (!statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_TYPE, &stx)) {
+		if (!(stx.stx_mask & STATX_TYPE) || !S_ISCHR(stx.stx_mode))
+			return false;
+		*rdev = makedev(stx.stx_rdev_major, stx.stx_rdev_minor);
+		return true;
+	}
+	/* No statx (old kernel, or a seccomp filter that predates it). */
+	if ((errno != ENOSYS && errno != EPERM) || stat(path, &st) ||
+	    !S_ISCHR(st.st_mode))
+		return false;
+	*rdev = st.st_rdev;
+	return true;
+}
+
+/*
+ * Which processes hold /dev/vfio/<group> or a vfio cdev of the group open.
+ * By identity, not by the text of /proc/PID/fd/N: a process in a container
+ * has its own /dev, where "/dev/vfio/5" may be any file. An fd holds the
+ * group when it is the character device that our /dev/vfio/<group> is, or
+ * that /dev/vfio/devices/vfioX is for a vfio-dev/vfioX of one of the
+ * group's devices.
+ */
 static void audit_holders(struct audit_group *g)
 {
-	char want[64], path[PATH_MAX], link[PATH_MAX], proc[PATH_MAX];
+	char path[PATH_MAX], proc[PATH_MAX];
+	dev_t group_dev = 0, cdevs[MAX_GROUP_DEVS], rdev;
 	struct dirent *p, *f;
-	DIR *pd, *fd;
-	ssize_t n;
+	bool have_group;
+	int ncdevs = 0, i;
+	DIR *pd, *fd, *vd;
 
-	snprintf(want, sizeof(want), "/dev/vfio/%s", g->name);
+	snprintf(path, sizeof(path), "%s/dev/vfio/%s", sysroot, g->name);
+	have_group = chr_dev(path, &group_dev);
+	for (i = 0; i < g->ndevs; i++) {
+		snprintf(path, sizeof(path),
+			 "%s/sys/bus/pci/devices/%s/vfio-dev", sysroot,
+			 g->devs[i].bdf);
+		vd = opendir(path);
+		if (!vd)
+			continue;
+		while ((f = readdir(vd)) && ncdevs < MAX_GROUP_DEVS) {
+			char cd[PATH_MAX + 300];
+
+			/* The kernel names them vfio<N>. */
+			if (strncmp(f->d_name, "vfio", 4) ||
+			    !is_id(f->d_name + 4))
+				continue;
+			snprintf(cd, sizeof(cd), "%s/dev/vfio/devices/%s",
+				 sysroot, f->d_name);
+			if (chr_dev(cd, &cdevs[ncdevs]))
+				ncdevs++;
+		}
+		closedir(vd);
+	}
+	if (!have_group && !ncdevs)
+		return;
+
 	snprintf(proc, sizeof(proc), "%s/proc", sysroot);
 	pd = opendir(proc);
 	if (!pd)
@@ -825,35 +885,25 @@ static void audit_holders(struct audit_group *g)
 			continue;
 		while (!held && (f = readdir(fd))) {
 			char lp[PATH_MAX + 300];
-			int i;
 
-			snprintf(lp, sizeof(lp), "%s/%s", path, f->d_name);
-			n = readlink(lp, link, sizeof(link) - 1);
-			if (n <= 0)
+			if (f->d_name[0] == '.')
 				continue;
-			link[n] = 0;
-			if (!strcmp(link, want)) {
+			snprintf(lp, sizeof(lp), "%s/%s", path, f->d_name);
+			if (!chr_dev(lp, &rdev))
+				continue;
+			if (have_group && rdev == group_dev) {
 				held = true;
 				snprintf(g->holder_kind, sizeof(g->holder_kind),
 					 "vfio-group");
 				break;
 			}
-			if (strncmp(link, "/dev/vfio/devices/vfio", 22))
-				continue;
-			/* vfio cdev (iommufd): is it one of ours? */
-			for (i = 0; i < g->ndevs; i++) {
-				char cd[PATH_MAX];
-				struct stat st;
-
-				snprintf(cd, sizeof(cd),
-					 "%s/sys/bus/pci/devices/%s/vfio-dev/%s",
-					 sysroot, g->devs[i].bdf, link + 18);
-				if (!stat(cd, &st)) {
-					held = true;
-					snprintf(g->holder_kind,
-						 sizeof(g->holder_kind),
-						 "vfio-cdev");
-				}
+			for (i = 0; i < ncdevs; i++) {
+				if (rdev != cdevs[i])
+					continue;
+				held = true;
+				snprintf(g->holder_kind, sizeof(g->holder_kind),
+					 "vfio-cdev");
+				break;
 			}
 		}
 		closedir(fd);

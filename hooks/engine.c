@@ -50,11 +50,18 @@ static bool dg_test_hidden(const char *name)
 {
 	return !strcmp(name, test_hide_symbol);
 }
+
+/* Test builds: fail the load after every set armed (the failed-load path). */
+static bool test_fail_init;
+module_param(test_fail_init, bool, 0444);
+MODULE_PARM_DESC(test_fail_init, "test builds only: fail the load after arming");
 #else
 static bool dg_test_hidden(const char *name)
 {
 	return false;
 }
+
+static const bool test_fail_init;
 #endif
 static unsigned long dg_require_mask;
 
@@ -626,17 +633,23 @@ static struct module_kobject *dg_module_kobj(const char *name)
 	return kobj ? container_of(kobj, struct module_kobject, kobj) : NULL;
 }
 
+/*
+ * Is the module there to be hooked: live, or still in its init (COMING)?
+ * A module whose COMING notification went out before our notifier was
+ * registered is armed from here, or nothing ever would arm it.
+ */
 static bool dg_module_loaded(const char *name)
 {
 	struct module_kobject *mk = dg_module_kobj(name);
-	bool live;
+	bool present;
 
 	if (!mk)
 		return false;
 	/* Built-in code with parameters has a kobject but no module. */
-	live = !mk->mod || mk->mod->state == MODULE_STATE_LIVE;
+	present = !mk->mod || mk->mod->state == MODULE_STATE_LIVE ||
+		  mk->mod->state == MODULE_STATE_COMING;
 	kobject_put(&mk->kobj);
-	return live;
+	return present;
 }
 
 /* Is a loaded module unused (no container, file or module holds it)? */
@@ -659,7 +672,8 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 	int ret = 0;
 	unsigned int i;
 
-	if (action != MODULE_STATE_COMING && action != MODULE_STATE_GOING)
+	if (action != MODULE_STATE_COMING && action != MODULE_STATE_LIVE &&
+	    action != MODULE_STATE_GOING)
 		return NOTIFY_DONE;
 
 	mutex_lock(&dg_hooks_mutex);
@@ -671,7 +685,15 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 			continue;
 		if (set->wanted && !set->wanted())
 			continue;
-		if (action == MODULE_STATE_COMING) {
+		if (action == MODULE_STATE_LIVE) {
+			/*
+			 * Its COMING went out before this notifier existed
+			 * (dmaguard loading during its init): arm now. Too
+			 * late to refuse its load; the protection says so.
+			 */
+			if (!set->armed && !dg_arm_set(set))
+				set->saw_all = dg_module_unused(set->module);
+		} else if (action == MODULE_STATE_COMING) {
 			ret = dg_arm_set(set);
 			/* Armed before the module ran: it saw all its objects. */
 			set->saw_all = !ret;
@@ -717,6 +739,9 @@ int dg_hooks_init(unsigned long require_mask)
 
 		if (set->wanted && !set->wanted())
 			continue;
+		/* Our notifier saw its COMING already: armed, reported. */
+		if (set->armed)
+			continue;
 		if (set->module && !dg_module_loaded(set->module)) {
 			scnprintf(why, sizeof(why),
 				  "%s not loaded (arms when it loads)",
@@ -731,6 +756,10 @@ int dg_hooks_init(unsigned long require_mask)
 		if (!ret && set->module)
 			set->saw_all = dg_module_unused(set->module);
 		ret = 0;
+	}
+	if (test_fail_init) {
+		ret = -EINVAL;
+		goto err_disarm;
 	}
 	mutex_unlock(&dg_hooks_mutex);
 	return 0;

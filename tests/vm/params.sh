@@ -73,3 +73,26 @@ if [ "$DG_ARCH" = amd64 ]; then
 	t "rmmod works once the call returned" rmmod dmaguard
 	rmmod dgibt_target
 fi
+
+# dmaguard and vfio_iommu_type1 loaded at the same moment, six times: the
+# VFIO set ends up armed whichever notification (COMING, LIVE) or check
+# comes first, and the protection says so.
+lost=0
+for i in 1 2 3 4 5 6; do
+	rmmod dmaguard 2>/dev/null
+	rmmod vfio_iommu_type1 2>/dev/null
+	insmod /dg/dmaguard.ko require=vfio-map,vfio-unmap &
+	a=$!
+	dg-modload vfio_iommu_type1 &
+	b=$!
+	wait $a
+	wait $b
+	if ! grep -q '^vfio_iommu_type1 ' /proc/modules || [ ! -d $DG ] ||
+	   [ "$(prot_state vfio-map) $(prot_state vfio-unmap)" != "armed armed" ] ||
+	   ! grep -q '^vfio_unpin_pages_remote ' /sys/kernel/tracing/enabled_functions; then
+		lost=$((lost + 1))
+		echo "# concurrent load $i: $(grep -c '^vfio_iommu_type1 ' /proc/modules) type1, $(prot vfio-map)"
+	fi
+done
+t "dmaguard and vfio_iommu_type1 loaded concurrently 6 times: both loaded and armed every time ($lost lost)" [ $lost = 0 ]
+rmmod dmaguard

@@ -336,6 +336,97 @@ static void *alloc_mem(size_t size, bool thp)
 
 static void *alloc_scattered(size_t size);
 
+/* Dirty every page: there must be something to write back. */
+static void *dirty(char *p, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i += PAGE)
+		memset(p + i, 0x5a ^ (int)(i / PAGE), 64);
+	return p;
+}
+
+/* MAP_SHARED memory: a memfd, or a file on /tmp's tmpfs. */
+static void *alloc_shared(size_t size, bool memfd)
+{
+	char path[] = "/tmp/dgvfio-file.XXXXXX";
+	int fd = memfd ? memfd_create("dgvfio", 0) : mkstemp(path);
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	if (!memfd)
+		unlink(path);
+	if (ftruncate(fd, size)) {
+		close(fd);
+		return NULL;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : dirty(p, size);
+}
+
+/* hugetlbfs pages (needs vm.nr_hugepages): 2 MiB, one run each. */
+static void *alloc_hugetlb(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+
+	return p == MAP_FAILED ? NULL : dirty(p, size);
+}
+
+static int cur_group = -1;
+/* alloc_bar(): the BAR's physical address (pagemap skips PFNMAP VMAs) */
+static uint64_t bar_phys;
+
+/*
+ * The assigned device's BAR 0 through vfio-pci (MMIO), as QEMU maps every
+ * BAR into the container for peer-to-peer DMA. Its size replaces *size.
+ */
+static void *alloc_bar(size_t *size)
+{
+	struct vfio_region_info ri = {
+		.argsz = sizeof(ri), .index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	char path[320];
+	struct dirent *de;
+	DIR *d;
+	void *p;
+	int dev = -1;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
+		 cur_group);
+	d = opendir(path);
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			FILE *f;
+
+			dev = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, de->d_name);
+			snprintf(path, sizeof(path),
+				 "/sys/bus/pci/devices/%s/resource", de->d_name);
+			f = fopen(path, "r");
+			if (!f || fscanf(f, "%" SCNx64, &bar_phys) != 1)
+				bar_phys = 0;
+			if (f)
+				fclose(f);
+			break;
+		}
+	if (d)
+		closedir(d);
+	if (!bar_phys) {
+		if (dev >= 0)
+			close(dev);
+		return NULL;
+	}
+	if (dev < 0 || ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, &ri) ||
+	    !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP) || !ri.size)
+		return NULL;
+	*size = ri.size;
+	p = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, dev,
+		 ri.offset);
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /*
  * A map that fails half way: SIZE bytes of memory with an unmapped page in
  * the middle. VFIO pins and maps the first half, fails on the hole, and
@@ -400,8 +491,16 @@ static int do_map(const char *name, size_t size, const char *layout)
 	snprintf(b->name, sizeof(b->name), "%s", name);
 	b->size = (size + PAGE - 1) & ~(PAGE - 1);
 	b->thp = thp;
-	b->mem = strcmp(layout, "scattered") ? alloc_mem(b->size, thp) :
-					       alloc_scattered(b->size);
+	if (!strcmp(layout, "scattered"))
+		b->mem = alloc_scattered(b->size);
+	else if (!strcmp(layout, "memfd") || !strcmp(layout, "file"))
+		b->mem = alloc_shared(b->size, !strcmp(layout, "memfd"));
+	else if (!strcmp(layout, "hugetlb"))
+		b->mem = alloc_hugetlb(b->size);
+	else if (!strcmp(layout, "bar"))
+		b->mem = alloc_bar(&b->size);
+	else
+		b->mem = alloc_mem(b->size, thp);
 	b->phys = calloc(b->size / PAGE, sizeof(uint64_t));
 	b->iova = next_iova;
 	next_iova += (b->size + HUGE - 1) & ~(HUGE - 1);
@@ -420,7 +519,12 @@ static int do_map(const char *name, size_t size, const char *layout)
 	b->unmap_waits = -1;
 	marker("dgmark map-end %s", name);
 	b->mapped = true;
-	if (read_pfns(b)) {
+	if (!strcmp(layout, "bar")) {
+		size_t i;
+
+		for (i = 0; i < b->size / PAGE; i++)
+			b->phys[i] = bar_phys + i * PAGE;
+	} else if (read_pfns(b)) {
 		tap(false, "map %s: pagemap has no pfns", name);
 		return -1;
 	}
@@ -942,7 +1046,8 @@ int main(int argc, char **argv)
 		if (!strcmp(cmd, "open")) {
 			const char *g = line[4] ? line + 5 : getenv("DG_GROUP");
 
-			if (do_open(g ? atoi(g) : -1))
+			cur_group = g ? atoi(g) : -1;
+			if (do_open(cur_group))
 				return 1;
 		} else if (!strcmp(cmd, "open-iommufd")) {
 			const char *g = line[12] ? line + 13 : getenv("DG_GROUP");

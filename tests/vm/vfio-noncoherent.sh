@@ -84,6 +84,34 @@ check-teardown leftover
 CMDS
 t "domain directory removed when the container closed" [ -z "$(ls $DG/domains)" ]
 
+# Memory other than anonymous pages, as real VMs map it: a MAP_SHARED
+# memfd and tmpfs file (QEMU's memory backends), hugetlbfs pages, and the
+# device's own BAR (QEMU maps every BAR for peer-to-peer DMA). RAM is
+# flushed, every page; MMIO never is (CLFLUSH on MMIO can machine-check):
+# it is counted in skipped_uncacheable.
+echo 4 > /proc/sys/vm/nr_hugepages
+dgvfio <<'CMDS'
+open
+expect-domain
+trace-start
+map memfd1 1069056 memfd
+map file1 1048576 file
+map huge1 4194304 hugetlb
+sh . /dg/tap.sh; awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats > /tmp/skip0
+map bar 4096 bar
+sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats); t "the 1 MiB BAR: its 256 pages skipped as uncacheable at map ($s0 -> $s1)" [ $((s1 - s0)) -ge 256 ]
+unmap memfd1
+unmap file1
+unmap huge1
+unmap bar
+check memfd1 flush
+check file1 flush
+check huge1 flush
+check bar none
+close
+CMDS
+echo 0 > /proc/sys/vm/nr_hugepages
+
 # vfio_iommu_type1 unloaded and reloaded: hooks follow it.
 rmmod vfio_iommu_type1
 t "vfio-map unavailable while vfio_iommu_type1 is unloaded: $(prot vfio-map)" \
@@ -146,5 +174,28 @@ fi
 # dmaguard unloaded and reloaded while a process loops map/unmap.
 reload_under_loop open 25 6
 t "protections armed after the reloads" [ "$(prot_state vfio-map)" = armed ]
-rmmod dmaguard
+rmmod_dg
 t "dmaguard unloads cleanly at the end" [ ! -d $DG ]
+
+# Loads that fail after the hooks armed (test build, test_fail_init=1),
+# while a process maps and unmaps in a loop: wrappers run during each
+# failed load, which must wait for them before its text is freed (KASAN
+# on the debug kernel).
+printf 'open %s\nloop 10 1048576\n' "$DG_GROUP" > /tmp/loop2.cmds
+dgvfio < /tmp/loop2.cmds > /tmp/loop2.out 2>&1 &
+loop=$!
+sleep 2
+loaded=0
+i=0
+while [ $i -lt 8 ]; do
+	if insmod /dg/test/dmaguard.ko test_fail_init=1 2>/dev/null; then
+		loaded=$((loaded + 1))
+		rmmod_dg
+	fi
+	sleep 0.3
+	i=$((i + 1))
+done
+t "8 loads failing after arming, under a map/unmap loop: each refused ($loaded loaded)" [ $loaded = 0 ]
+wait $loop
+cat /tmp/loop2.out
+t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop2.out

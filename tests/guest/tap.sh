@@ -64,6 +64,24 @@ no_pointers() {
 	! find $DG -type f -perm -0400 -exec cat {} + 2>/dev/null | grep -Eqi '(0x)?ffff[0-9a-f]{12}'
 }
 
+# rmmod_dg [TRIES]: rmmod dmaguard, retried while a call it redirected is
+# under way (rmmod then fails at once, EWOULDBLOCK, instead of waiting);
+# up to TRIES (default 200) times, 50 ms apart. Returns 0 when unloaded,
+# 1 when still busy after every try, 2 on any other error. Adds the
+# retries to $DG_RMMOD_RETRIES.
+DG_RMMOD_RETRIES=0
+rmmod_dg() {
+	_n=0
+	while ! rmmod dmaguard 2>/tmp/rmmod.err; do
+		grep -Eqi 'temporarily unavailable|in use|busy' /tmp/rmmod.err || return 2
+		_n=$((_n + 1))
+		DG_RMMOD_RETRIES=$((DG_RMMOD_RETRIES + 1))
+		[ $_n -ge "${1:-200}" ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
 # reload_under_loop OPEN SECONDS N: dgvfio opens $DG_GROUP with OPEN (open |
 # open-iommufd) and loops map/unmap of 1 MiB for SECONDS while dmaguard is
 # unloaded and reloaded N times; TAP lines for the reloads and the loop.
@@ -75,13 +93,13 @@ reload_under_loop() {
 	_fails=0
 	_i=0
 	while [ $_i -lt "$3" ]; do
-		rmmod dmaguard || _fails=$((_fails + 1))
+		rmmod_dg || _fails=$((_fails + 1))
 		sleep 1
 		insmod /dg/dmaguard.ko || _fails=$((_fails + 1))
 		sleep 1
 		_i=$((_i + 1))
 	done
-	t "rmmod/insmod of dmaguard $3 times under a map/unmap loop ($1)" [ $_fails = 0 ]
+	t "rmmod/insmod of dmaguard $3 times under a map/unmap loop ($1; $DG_RMMOD_RETRIES EBUSY retries)" [ $_fails = 0 ]
 	wait $_loop
 	cat /tmp/loop.out
 	t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out

@@ -226,13 +226,20 @@ static size_t dg_ifd_collect(struct iommu_domain *domain, unsigned long iova,
 			     size_t size, struct dg_ifd_run *runs,
 			     unsigned int *nr)
 {
-	size_t off = 0, at;
+	size_t off = 0, at, lookups = 0;
 
 	*nr = 0;
 	while (off < size) {
 		phys_addr_t phys = iommu_iova_to_phys(domain, iova + off);
 		unsigned long pfn = PHYS_PFN(phys);
 		struct dg_ifd_run *r = *nr ? &runs[*nr - 1] : NULL;
+
+		/*
+		 * One lookup per 4 KiB (a 1 GiB area takes 262,144): let
+		 * others run. iommufd unmaps under sleeping locks only.
+		 */
+		if (!(++lookups % 512))
+			cond_resched();
 
 		at = off;
 		off += PAGE_SIZE - ((iova + off) & ~PAGE_MASK);

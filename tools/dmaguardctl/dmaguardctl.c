@@ -31,6 +31,8 @@ const char *sysfs = "/sys/kernel/dmaguard";
 const char *sysroot = "";
 static bool json;
 
+static void usage(FILE *f);
+
 /* ---- commands ---- */
 
 static int cmd_status(int argc, char **argv)
@@ -53,26 +55,31 @@ static int cmd_status(int argc, char **argv)
 static int cmd_domains(int argc, char **argv)
 {
 	static struct domain doms[MAX_DOMAINS];
-	unsigned int ids[MAX_DOMAINS];
-	int i, n, nd = 0, ret;
+	bool verbose = false;
+	int n, ret;
 
-	(void)argc;
-	(void)argv;
+	if (argc == 1) {
+		if (strcmp(argv[0], "-v") && strcmp(argv[0], "--verbose")) {
+			err("'domains' takes no argument but -v, --verbose");
+			usage(stderr);
+			return EX_USAGE;
+		}
+		verbose = true;
+	}
 	ret = need_module();
 	if (ret)
 		return ret;
-	n = domain_ids(ids, MAX_DOMAINS);
+	n = domain_list(doms, MAX_DOMAINS, verbose || json);
 	if (n < 0) {
 		err("cannot list %s/domains: %s", sysfs, strerror(-n));
 		return EX_FAIL;
 	}
-	for (i = 0; i < n; i++)
-		if (!domain_read(ids[i], &doms[nd]))
-			nd++;		/* else destroyed while we listed */
 	if (json)
-		json_domains(doms, nd);
+		json_domains(doms, n);
+	else if (verbose)
+		text_domains_verbose(doms, n);
 	else
-		text_domains(doms, nd);
+		text_domains(doms, n);
 	return EX_OK;
 }
 
@@ -117,6 +124,58 @@ static int write_checked(const char *rel, const char *val, int einval_code)
 	return ret == -EINVAL ? einval_code : EX_FAIL;
 }
 
+/*
+ * set vm:NAME: the one domain whose owner runs the VM of that name (QEMU's
+ * -name). None, or more than one (two containers, or two VMs of one
+ * name), is EX_NODOMAIN: an id says which.
+ */
+static int set_vm(const char *name, const char *value)
+{
+	static struct domain doms[MAX_DOMAINS];
+	char rel[64], ids[256] = "";
+	int i, n, found = -1, matches = 0, ret;
+	size_t off = 0;
+
+	if (!*name) {
+		err("bad target 'vm:': want vm:NAME, NAME as in 'dmaguardctl domains --verbose'");
+		return EX_NODOMAIN;
+	}
+	if (!is_policy(value)) {
+		err("bad policy '%s': want auto, always or never", value);
+		return EX_BADVALUE;
+	}
+	n = domain_list(doms, MAX_DOMAINS, true);
+	for (i = 0; i < n; i++) {
+		if (!doms[i].vm.name[0] || strcmp(doms[i].vm.name, name))
+			continue;
+		found = i;
+		matches++;
+		if (off < sizeof(ids))
+			off += snprintf(ids + off, sizeof(ids) - off, "%s%u",
+					matches > 1 ? ", " : "", doms[i].id);
+	}
+	if (!matches) {
+		err("no domain is owned by a VM named '%s' (see 'dmaguardctl domains --verbose')",
+		    name);
+		return EX_NODOMAIN;
+	}
+	if (matches > 1) {
+		err("VM name '%s' is ambiguous: domains %s; use an id", name,
+		    ids);
+		return EX_NODOMAIN;
+	}
+	ret = need_root("set");
+	if (ret)
+		return ret;
+	snprintf(rel, sizeof(rel), "domains/%u/policy", doms[found].id);
+	ret = write_checked(rel, value, EX_BADVALUE);
+	if (!ret && !json)
+		text_set("vm", value);
+	else if (!ret)
+		json_set_vm(doms[found].id, doms[found].vm.name, value);
+	return ret;
+}
+
 static int cmd_set(int argc, char **argv)
 {
 	const char *target = argv[0], *value = argv[1];
@@ -128,8 +187,10 @@ static int cmd_set(int argc, char **argv)
 	ret = need_module();
 	if (ret)
 		return ret;
+	if (!strncmp(target, "vm:", 3))
+		return set_vm(target + 3, value);
 	if (strcmp(target, "default") && !is_id(target)) {
-		err("bad domain id '%s': want a decimal id from 'dmaguardctl domains' or 'default'",
+		err("bad domain id '%s': want a decimal id from 'dmaguardctl domains', vm:NAME or 'default'",
 		    target);
 		return EX_NODOMAIN;
 	}
@@ -196,20 +257,45 @@ static int cmd_audit(int argc, char **argv)
 	return r.exposed ? EX_EXPOSED : EX_OK;
 }
 
+static int cmd_metrics(int argc, char **argv)
+{
+	static struct metrics m;
+	const char *out = NULL;
+
+	if (argc == 2 && (!strcmp(argv[0], "-o") ||
+			  !strcmp(argv[0], "--output")) && argv[1][0]) {
+		out = argv[1];
+	} else if (argc) {
+		err("'metrics' takes no argument but --output FILE");
+		usage(stderr);
+		return EX_USAGE;
+	}
+	metrics_collect(&m);
+	if (out)
+		return metrics_write(&m, out);
+	prom_metrics(stdout, &m);
+	if (fflush(stdout) || ferror(stdout)) {
+		err("writing the metrics: %s", strerror(errno));
+		return EX_FAIL;
+	}
+	return EX_OK;
+}
+
 /* ---- main ---- */
 
 static const struct command {
 	const char *name;
-	int nargs;
+	int nargs, maxargs;	/* the command checks its optional ones */
 	int (*fn)(int argc, char **argv);	/* argv[-1] is the name */
 } commands[] = {
-	{ "status",	0, cmd_status },
-	{ "domains",	0, cmd_domains },
-	{ "stats",	0, cmd_stats },
-	{ "set",	2, cmd_set },
-	{ "enable",	0, cmd_enable },
-	{ "disable",	0, cmd_enable },
-	{ "audit",	0, cmd_audit },
+	{ "status",	0, 0, cmd_status },
+	{ "domains",	0, 1, cmd_domains },
+	{ "stats",	0, 0, cmd_stats },
+	{ "set",	2, 2, cmd_set },
+	{ "enable",	0, 0, cmd_enable },
+	{ "disable",	0, 0, cmd_enable },
+	{ "audit",	0, 0, cmd_audit },
+	{ "metrics",	0, 2, cmd_metrics },
 };
 
 static void usage(FILE *f)
@@ -220,13 +306,17 @@ static void usage(FILE *f)
 "commands:\n"
 "  status                      version, kernel, enabled, default policy,\n"
 "                              protections\n"
-"  domains                     tracked IOMMU domains (id, owner, pid, devices,\n"
-"                              coherent, policy, flushing, mapped/flushed bytes)\n"
-"  set <id|default> <auto|always|never>\n"
-"                              policy of one domain, or of new domains (root)\n"
+"  domains [-v|--verbose]      tracked IOMMU domains (id, owner, pid, devices,\n"
+"                              coherent, policy, flushing, mapped/flushed bytes;\n"
+"                              -v: the owner's comm, VM name and UUID)\n"
+"  set <id|vm:NAME|default> <auto|always|never>\n"
+"                              policy of one domain (by id, or by the VM name\n"
+"                              of its QEMU owner), or of new domains (root)\n"
 "  enable | disable            global kill switch (root)\n"
 "  stats                       global counters\n"
 "  audit                       IOMMU posture per VFIO group, with a verdict (root)\n"
+"  metrics [-o|--output FILE]  Prometheus text format: status, stats, domains,\n"
+"                              and the audit when root; FILE written atomically\n"
 "\n"
 "options:\n"
 "  -j, --json                  one JSON document on stdout\n"
@@ -235,7 +325,8 @@ static void usage(FILE *f)
 "\n"
 "exit status:\n"
 "  0 success   1 I/O error   2 usage   3 needs root   4 dmaguard not loaded\n"
-"  5 no such domain   6 bad policy value   7 audit: a group is exposed\n");
+"  5 no such domain (or VM name unknown or ambiguous)   6 bad policy value\n"
+"  7 audit: a group is exposed\n");
 }
 
 int main(int argc, char **argv)
@@ -277,7 +368,7 @@ int main(int argc, char **argv)
 	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
 		if (strcmp(cmd, commands[c].name))
 			continue;
-		if (argc != commands[c].nargs) {
+		if (argc < commands[c].nargs || argc > commands[c].maxargs) {
 			err("'%s' takes %d argument%s", cmd, commands[c].nargs,
 			    commands[c].nargs == 1 ? "" : "s");
 			usage(stderr);

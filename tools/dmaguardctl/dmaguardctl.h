@@ -8,8 +8,11 @@
  *                  protections, domains
  *   audit.c        the posture audit: IOMMU groups, PCI config space,
  *                  holders, verdicts
+ *   vmid.c         who owns a domain: comm, QEMU's -name and -uuid
+ *   metrics.c      the metrics model, and writing it atomically
  *   text.c         output for people
  *   json.c         output for machines (--json)
+ *   prom.c         output for Prometheus (the text exposition format)
  *
  * Commands read a model (sysfs.c, audit.c) and hand it to one output
  * format; nothing below the commands prints.
@@ -19,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/utsname.h>
 
 #ifndef DMAGUARDCTL_VERSION
@@ -53,6 +57,17 @@ const char *yesno(bool b);
 bool is_id(const char *s);
 const char *link_base(const char *link);
 
+/* ---- vmid.c ---- */
+
+struct vm_ident {
+	char comm[64];		/* "" when unknown; printable UTF-8 */
+	char name[128];		/* QEMU -name guest=, "" if none */
+	char uuid[40];		/* QEMU -uuid, "" if none or malformed */
+};
+
+void sanitize_text(const char *in, size_t n, char *out, size_t outlen);
+void vm_ident_read(long long pid, struct vm_ident *id);
+
 /* ---- sysfs.c: the model ---- */
 
 struct domain {
@@ -65,12 +80,14 @@ struct domain {
 	int flushing;
 	long long mapped_bytes, flushed_bytes, flush_ns;
 	long long map_flushes, unmap_flushes;
+	struct vm_ident vm;		/* filled by domain_ident() only */
 };
 
 #define MAX_DOMAINS 1024
 
 int domain_read(unsigned int id, struct domain *d);
 int domain_ids(unsigned int *ids, int max);
+int domain_list(struct domain *doms, int max, bool ident);
 const char *coherent_word(const char *c);
 
 /* One line of the protections file; detail points into its buffer. */
@@ -175,10 +192,31 @@ void audit_collect(struct audit_report *r);
 const char *nosnoop_word(int v);
 const char *pasid_word(int v);
 
+/* ---- metrics.c ---- */
+
+struct metrics {
+	bool loaded;
+	struct status status;	/* valid when loaded */
+	struct stats stats;
+	bool have_status, have_stats, have_domains;
+	struct domain doms[MAX_DOMAINS];
+	int ndoms;
+	bool audit_ran;		/* as root only */
+	struct audit_report audit;
+};
+
+void metrics_collect(struct metrics *m);
+int metrics_write(const struct metrics *m, const char *path);
+
+/* ---- prom.c ---- */
+
+int prom_metrics(FILE *f, const struct metrics *m);
+
 /* ---- text.c ---- */
 
 void text_status(const struct status *s);
 void text_domains(const struct domain *d, int n);
+void text_domains_verbose(const struct domain *d, int n);
 void text_stats(const struct stats *s);
 void text_set(const char *target, const char *value);
 void text_enable(bool on);
@@ -190,6 +228,7 @@ void json_status(const struct status *s);
 void json_domains(const struct domain *d, int n);
 void json_stats(const struct stats *s);
 void json_set(const char *target, const char *value);
+void json_set_vm(unsigned int id, const char *vm, const char *value);
 void json_enable(bool on);
 void json_audit(const struct audit_report *r);
 

@@ -81,6 +81,14 @@ static void jnull(const char *key)
 	printf("null");
 }
 
+static void jstr_or_null(const char *key, const char *val)
+{
+	if (*val)
+		jstr(key, val);
+	else
+		jnull(key);
+}
+
 static void json_devices(const char *key, const char *devs)
 {
 	char copy[512], *tok, *save;
@@ -111,6 +119,9 @@ static void json_domain1(const struct domain *d)
 	jnum("flush_ns", d->flush_ns);
 	jnum("map_flushes", d->map_flushes);
 	jnum("unmap_flushes", d->unmap_flushes);
+	jstr_or_null("comm", d->vm.comm);
+	jstr_or_null("vm", d->vm.name);
+	jstr_or_null("vm_uuid", d->vm.uuid);
 	jclose('}');
 }
 
@@ -160,6 +171,18 @@ void json_stats(const struct stats *s)
 void json_set(const char *target, const char *value)
 {
 	printf("{\"target\":\"%s\",\"policy\":\"%s\"}\n", target, value);
+}
+
+void json_set_vm(unsigned int id, const char *vm, const char *value)
+{
+	char target[16];
+
+	snprintf(target, sizeof(target), "%u", id);
+	jopen(NULL, '{');
+	jstr("target", target);
+	jstr("vm", vm);
+	jstr("policy", value);
+	jclose('}');
 }
 
 void json_enable(bool on)

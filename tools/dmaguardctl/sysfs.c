@@ -83,6 +83,28 @@ int domain_ids(unsigned int *ids, int max)
 	return n;
 }
 
+/*
+ * Reads every domain (those destroyed while we list are skipped), with
+ * its owner's identity when ident; the count, or -errno.
+ */
+int domain_list(struct domain *doms, int max, bool ident)
+{
+	static unsigned int ids[MAX_DOMAINS];
+	int i, n, nd = 0;
+
+	n = domain_ids(ids, max < MAX_DOMAINS ? max : MAX_DOMAINS);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (domain_read(ids[i], &doms[nd]))
+			continue;
+		if (ident)
+			vm_ident_read(doms[nd].pid, &doms[nd].vm);
+		nd++;
+	}
+	return nd;
+}
+
 const char *coherent_word(const char *c)
 {
 	return !strcmp(c, "1") ? "yes" : !strcmp(c, "0") ? "no" : c;

@@ -39,6 +39,27 @@ void text_domains(const struct domain *dd, int n)
 	}
 }
 
+/* Who owns each domain: the comm, and QEMU's -name and -uuid. */
+void text_domains_verbose(const struct domain *dd, int n)
+{
+	int i;
+
+	printf("%-4s %-10s %-7s %-16s %-20s %-36s %-8s %-6s %-8s\n",
+	       "ID", "OWNER", "PID", "COMM", "VM", "UUID", "COHERENT",
+	       "POLICY", "FLUSHING");
+	for (i = 0; i < n; i++) {
+		const struct domain *d = &dd[i];
+
+		printf("%-4u %-10s %-7lld %-16s %-20s %-36s %-8s %-6s %-8s\n",
+		       d->id, d->owner, d->pid,
+		       d->vm.comm[0] ? d->vm.comm : "-",
+		       d->vm.name[0] ? d->vm.name : "-",
+		       d->vm.uuid[0] ? d->vm.uuid : "-",
+		       coherent_word(d->coherent), d->policy,
+		       yesno(d->flushing == 1));
+	}
+}
+
 void text_stats(const struct stats *s)
 {
 	int i;

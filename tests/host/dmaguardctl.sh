@@ -543,6 +543,10 @@ dgctl_test() {
 		result fail "host: dmaguardctl (ASan) on $n fuzzed systems (seed:failure:$(cut -c1-300 <<<"$bad"); first in $d/dgfuzz-first-failure)"
 	fi
 
+	# Fleets: VM identity, set vm:NAME, metrics through real parsers and
+	# node_exporter, the systemd units, the .deb carrying them.
+	. tests/host/dmaguardctl-fleet.sh
+
 	# Not root: privileged commands exit 3 before touching anything.
 	if command -v setpriv >/dev/null; then
 		# The clone may sit below a directory only root can enter

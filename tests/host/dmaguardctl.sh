@@ -32,9 +32,10 @@ dgctl_test() {
 	out=$("$ctl" --help)
 	rc=$?
 	local c missing=''
-	for c in status domains set enable disable stats audit --json; do
+	for c in status domains set enable disable stats audit metrics vm: --json; do
 		grep -q -- "$c" <<<"$out" || missing+=" help:$c"
-		grep -q -- "^\\.B.*${c//-/\\\\-}" tools/dmaguardctl/dmaguardctl.8 ||
+		grep -q -- "^\\\\fB$c\\\\fP" tools/dmaguardctl/dmaguardctl.8 ||
+			grep -q -- "^\\.B.*${c//-/\\\\-}" tools/dmaguardctl/dmaguardctl.8 ||
 			grep -q -- "^\\.TP.*$c" tools/dmaguardctl/dmaguardctl.8 ||
 			grep -q -- "^\\.B ${c//-/\\\\-}" tools/dmaguardctl/dmaguardctl.8 ||
 			missing+=" man:$c"

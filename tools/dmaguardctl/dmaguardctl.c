@@ -190,7 +190,7 @@ static int cmd_set(int argc, char **argv)
 	if (!strncmp(target, "vm:", 3))
 		return set_vm(target + 3, value);
 	if (strcmp(target, "default") && !is_id(target)) {
-		err("bad domain id '%s': want a decimal id from 'dmaguardctl domains', vm:NAME or 'default'",
+		err("bad domain id '%s': want a decimal id from 'dmaguardctl domains' or 'default'",
 		    target);
 		return EX_NODOMAIN;
 	}

@@ -3,7 +3,8 @@
 # VFIO domain is not coherent). Every dmaguardctl command against a live
 # container held open by dgvfio: text (golden where stable), --json checked
 # with jsonq, exit codes and messages for no module, bad ids, bad values,
-# non-root. The audit: exposed without dmaguard, protected with it armed,
+# non-root; the owner's VM identity (QEMU-like -name/-uuid in dgvfio's
+# argv) in domains and metrics, set vm:NAME. The audit: exposed without dmaguard, protected with it armed,
 # exposed again under policy never or enabled=0; the module's audit file
 # against independent sources (/proc/kallsyms, protections).
 . /dg/tap.sh
@@ -204,6 +205,57 @@ expect-domain
 map a 1048576
 map b 12288
 sh sh /tmp/live.sh
+unmap a
+close
+CMDS
+
+# Fleets: the owner's identity (QEMU-like -name/-uuid words in dgvfio's
+# argv, which dgvfio ignores) in domains --json/--verbose and the metrics;
+# set vm:NAME; bad names exit 5.
+cat >/tmp/vm.sh <<'EOF'
+. /dg/tap.sh
+D=$DG_DOMAIN
+U=11111111-2222-3333-4444-555555555555
+dd=$DG/domains/$D
+dmaguardctl --json domains >/tmp/vm.json
+t "vm: domains --json names comm, VM and UUID" \
+	[ "$(jsonq .0.id .0.comm .0.vm .0.vm_uuid </tmp/vm.json | tr '\n' '|')" = "$D|dgvfio|vm1|$U|" ]
+t "vm: domains --verbose has the row" sh -c "dmaguardctl domains --verbose | grep -Eq '^$D +vfio-type1 +[0-9]+ +dgvfio +vm1 +$U +no +auto +yes'"
+dmaguardctl metrics >/tmp/m.prom
+r=$?
+L="domain=\"$D\",owner=\"vfio-type1\",pid=\"$(cat $dd/pid)\",comm=\"dgvfio\",vm=\"vm1\",vm_uuid=\"$U\""
+t "vm: metrics exit 0 ($r), loaded, enabled, vfio-map armed" sh -c \
+	"[ $r = 0 ] && grep -qx 'dmaguard_loaded 1' /tmp/m.prom && grep -qx 'dmaguard_enabled 1' /tmp/m.prom && grep -qx 'dmaguard_protection_state{protection=\"vfio-map\",state=\"armed\"} 1' /tmp/m.prom && grep -qx 'dmaguard_protection_state{protection=\"vfio-map\",state=\"disabled\"} 0' /tmp/m.prom"
+t "vm: metrics domain series carry the VM labels and sysfs values" sh -c \
+	"grep -qx 'dmaguard_domain_mapped_bytes{$L} $(cat $dd/mapped_bytes)' /tmp/m.prom && grep -qx 'dmaguard_domain_flushing{$L} 1' /tmp/m.prom && grep -qx 'dmaguard_domain_map_flushes_total{$L} $(cat $dd/map_flushes)' /tmp/m.prom && grep -qx '# TYPE dmaguard_domain_flush_seconds_total counter' /tmp/m.prom"
+t "vm: metrics stats counters ($(grep '^dmaguard_flushes_total' /tmp/m.prom))" \
+	grep -qx "dmaguard_flushes_total $(awk '$1=="flushes"{print $2}' $DG/stats)" /tmp/m.prom
+t "vm: metrics audit: group $DG_GROUP protected" sh -c \
+	"grep -qx 'dmaguard_audit_exposed_groups 0' /tmp/m.prom && grep -qx 'dmaguard_audit_group_exposed{group=\"$DG_GROUP\",verdict=\"protected\"} 0' /tmp/m.prom"
+mkdir -p /tmp/tf
+dmaguardctl metrics --output /tmp/tf/dmaguard.prom
+t "vm: metrics --output writes the file, nothing else ($(ls /tmp/tf))" \
+	sh -c "[ \"\$(ls -A /tmp/tf)\" = dmaguard.prom ] && grep -qx 'dmaguard_domain_flushing{$L} 1' /tmp/tf/dmaguard.prom"
+out=$(dmaguardctl set vm:vm1 never 2>&1)
+r=$?
+t "vm: set vm:vm1 never: exit 0 ($r: $out), domain $D policy never" [ "$r|$(cat $dd/policy)" = "0|never" ]
+dmaguardctl metrics >/tmp/m.prom
+t "vm: metrics then: policy never, not flushing, group exposed" sh -c \
+	"grep -q '^dmaguard_domain_policy_info{.*vm=\"vm1\".*policy=\"never\"} 1\$' /tmp/m.prom && grep -qx 'dmaguard_domain_flushing{$L} 0' /tmp/m.prom && grep -qx 'dmaguard_audit_exposed_groups 1' /tmp/m.prom"
+dmaguardctl set vm:nosuch auto >/dev/null 2>/tmp/vm.err
+r=$?
+dmaguardctl set vm: auto >/dev/null 2>>/tmp/vm.err
+r=$r,$?
+t "vm: unknown and empty VM names exit 5 ($r), policy kept" [ "$r|$(cat $dd/policy)" = "5,5|never" ]
+dmaguardctl --json set vm:vm1 auto >/tmp/vm.json
+t "vm: set --json vm:vm1 auto" [ "$(jsonq .target .vm .policy </tmp/vm.json | tr '\n' '|')|$(cat $dd/policy)" = "$D|vm1|auto||auto" ]
+EOF
+
+dgvfio -name guest=vm1,debug-threads=on -uuid 11111111-2222-3333-4444-555555555555 <<'CMDS'
+open
+expect-domain
+map a 1048576
+sh sh /tmp/vm.sh
 unmap a
 close
 CMDS

@@ -138,6 +138,24 @@ dgctl_fleet_test() {
 		result fail "host: metrics (ASan) parse and carry the sysfs values (rc $rc)"
 	fi
 
+	# Debian's promtool (package prometheus): its own parser and linter,
+	# over the module-loaded and the module-absent output.
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$F/m.prom" >"$F/promtool.out" 2>&1
+		rc=$?
+		DMAGUARD_SYSFS=$d/absent DMAGUARD_SYSROOT=$d/root "$ctl" metrics 2>/dev/null |
+			promtool check metrics >>"$F/promtool.out" 2>&1
+		rc=$rc,$?
+		if [ "$rc" = 0,0 ] && [ ! -s "$F/promtool.out" ]; then
+			result ok "host: promtool check metrics: no problem in the metrics, with and without dmaguard"
+		else
+			cat "$F/promtool.out" >&2
+			result fail "host: promtool check metrics (rc $rc)"
+		fi
+	else
+		result fail "host: promtool installed (scripts/deps: prometheus)"
+	fi
+
 	# Without dmaguard: dmaguard_loaded 0 and the audit series (one
 	# exposed group from the host test's fake sysroot).
 	DMAGUARD_SYSFS=$d/absent DMAGUARD_SYSROOT=$d/root "$ctl" metrics >"$F/m0.prom" 2>"$F/m0.err"

@@ -269,6 +269,11 @@ static void dg_sva_report(int err, const char *why)
 		dg_prot_set(DG_PROT_SVA_KVA, states[v],
 			    "%s; CPA collapse gap %s", reason,
 			    err ? "not covered" : "covered via flush_tlb_all");
+	else if (v == DG_SVA_ARMED)
+		/* What the hooks cannot see, said rather than implied. */
+		dg_prot_set(DG_PROT_SVA_KVA, states[v],
+			    "%s; not covered: binds made before dmaguard loaded, memory hot-remove (frees page tables before its flush_tlb_all)",
+			    reason);
 	else if (v == DG_SVA_NOT_APPLICABLE && !err && dg_facts.bind_disabled)
 		dg_prot_set(DG_PROT_SVA_KVA, states[v],
 			    "%s; test build: hooks armed for enrolled mms",

@@ -428,11 +428,12 @@ static void *alloc_bar(size_t *size)
 }
 
 /*
- * A map that fails half way: SIZE bytes of memory with an unmapped page in
- * the middle. VFIO pins and maps the first half, fails on the hole, and
- * unwinds all of it: the domain's mapped_bytes must not move.
+ * A map that must fail and leave the domain's mapped_bytes alone. With
+ * @hole: SIZE bytes with an unmapped page in the middle; VFIO pins and
+ * maps the first half, fails on the hole, and unwinds all of it. Without:
+ * a map dmaguard must refuse (its pin hook cannot be registered).
  */
-static void do_map_fail(size_t size)
+static void do_map_error(size_t size, bool hole, int want, const char *what)
 {
 	int dom = my_domain();
 	long long before = dom_value(dom, "mapped_bytes");
@@ -440,43 +441,24 @@ static void do_map_fail(size_t size)
 	int ret;
 
 	if (!p || size < 4 * PAGE) {
-		tap(false, "map-fail: allocation");
+		tap(false, "%s: allocation", what);
 		return;
 	}
-	munmap(p + size / 2, PAGE);
+	if (hole)
+		munmap(p + size / 2, PAGE);
 	ret = dma_map(next_iova, p, size);
-	tap(ret && errno == EFAULT,
-	    "a map over an unmapped page fails with EFAULT (%s)",
-	    ret ? strerror(errno) : "it succeeded");
+	tap(ret && errno == want, "%s fails with %s (%s)", what,
+	    strerrorname_np(want), ret ? strerror(errno) : "it succeeded");
 	tap(dom_value(dom, "mapped_bytes") == before,
 	    "domains/%d/mapped_bytes unchanged by the failed map (%lld, was %lld)",
 	    dom, dom_value(dom, "mapped_bytes"), before);
 	next_iova += (size + HUGE - 1) & ~(HUGE - 1);
-	munmap(p, size / 2);
-	munmap(p + size / 2 + PAGE, size - size / 2 - PAGE);
-}
-
-/* A map dmaguard must refuse (its pin hook cannot be registered). */
-static void do_map_refused(size_t size)
-{
-	int dom = my_domain();
-	long long before = dom_value(dom, "mapped_bytes");
-	char *p = alloc_mem(size, false);
-	int ret;
-
-	if (!p) {
-		tap(false, "map-refused: allocation");
-		return;
+	if (hole) {
+		munmap(p, size / 2);
+		munmap(p + size / 2 + PAGE, size - size / 2 - PAGE);
+	} else {
+		munmap(p, size);
 	}
-	ret = dma_map(next_iova, p, size);
-	tap(ret && errno == EBUSY,
-	    "a map that needs the unregistrable pin hook fails with EBUSY (%s)",
-	    ret ? strerror(errno) : "it succeeded");
-	tap(dom_value(dom, "mapped_bytes") == before,
-	    "domains/%d/mapped_bytes unchanged by the refused map (%lld, was %lld)",
-	    dom, dom_value(dom, "mapped_bytes"), before);
-	next_iova += (size + HUGE - 1) & ~(HUGE - 1);
-	munmap(p, size);
 }
 
 static int do_map(const char *name, size_t size, const char *layout)
@@ -1063,10 +1045,12 @@ int main(int argc, char **argv)
 			do_map(a, bsz, c);
 		} else if (!strcmp(cmd, "map-fail")) {
 			sscanf(line, "map-fail %llu", &bsz);
-			do_map_fail(bsz);
+			do_map_error(bsz, true, EFAULT,
+				     "a map over an unmapped page");
 		} else if (!strcmp(cmd, "map-refused")) {
 			sscanf(line, "map-refused %llu", &bsz);
-			do_map_refused(bsz);
+			do_map_error(bsz, false, EBUSY,
+				     "a map that needs the unregistrable pin hook");
 		} else if (!strcmp(cmd, "unmap")) {
 			sscanf(line, "unmap %255s", a);
 			do_unmap(a);

@@ -82,14 +82,25 @@ rmmod_dg() {
 	return 0
 }
 
-# reload_under_loop OPEN SECONDS N: dgvfio opens $DG_GROUP with OPEN (open |
-# open-iommufd) and loops map/unmap of 1 MiB for SECONDS while dmaguard is
-# unloaded and reloaded N times; TAP lines for the reloads and the loop.
-reload_under_loop() {
+# loop_start OPEN SECONDS: dgvfio opens $DG_GROUP with OPEN (open |
+# open-iommufd) and loops map/unmap of 1 MiB for SECONDS, in the
+# background; loop_end waits for it and checks it exited cleanly.
+loop_start() {
 	printf '%s %s\nloop %s 1048576\n' "$1" "$DG_GROUP" "$2" > /tmp/loop.cmds
 	dgvfio < /tmp/loop.cmds > /tmp/loop.out 2>&1 &
 	_loop=$!
 	sleep 2
+}
+loop_end() {
+	wait $_loop
+	cat /tmp/loop.out
+	t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out
+}
+
+# reload_under_loop OPEN SECONDS N: dmaguard unloaded and reloaded N times
+# while a loop_start loop runs; TAP lines for the reloads and the loop.
+reload_under_loop() {
+	loop_start "$1" "$2"
 	_fails=0
 	_i=0
 	while [ $_i -lt "$3" ]; do
@@ -100,7 +111,5 @@ reload_under_loop() {
 		_i=$((_i + 1))
 	done
 	t "rmmod/insmod of dmaguard $3 times under a map/unmap loop ($1; $DG_RMMOD_RETRIES EBUSY retries)" [ $_fails = 0 ]
-	wait $_loop
-	cat /tmp/loop.out
-	t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop.out
+	loop_end
 }

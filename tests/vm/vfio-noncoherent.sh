@@ -181,10 +181,7 @@ t "dmaguard unloads cleanly at the end" [ ! -d $DG ]
 # while a process maps and unmaps in a loop: wrappers run during each
 # failed load, which must wait for them before its text is freed (KASAN
 # on the debug kernel).
-printf 'open %s\nloop 10 1048576\n' "$DG_GROUP" > /tmp/loop2.cmds
-dgvfio < /tmp/loop2.cmds > /tmp/loop2.out 2>&1 &
-loop=$!
-sleep 2
+loop_start open 10
 loaded=0
 i=0
 while [ $i -lt 8 ]; do
@@ -196,6 +193,4 @@ while [ $i -lt 8 ]; do
 	i=$((i + 1))
 done
 t "8 loads failing after arming, under a map/unmap loop: each refused ($loaded loaded)" [ $loaded = 0 ]
-wait $loop
-cat /tmp/loop2.out
-t "the loop's process exited cleanly" grep -q '^ok - map/unmap loop' /tmp/loop2.out
+loop_end

@@ -586,6 +586,53 @@ bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol)
 	return false;
 }
 
+/*
+ * A function of ours for the ftrace check below: traceable, never called.
+ */
+static noinline void dg_ftrace_canary(void)
+{
+	barrier();
+}
+
+static void notrace dg_ftrace_canary_func(unsigned long ip,
+					  unsigned long parent_ip,
+					  struct ftrace_ops *ops,
+					  struct ftrace_regs *fregs)
+{
+}
+
+static struct ftrace_ops dg_canary_ops = {
+	.func = dg_ftrace_canary_func,
+	.flags = FTRACE_OPS_FL_PERMANENT,
+};
+
+/*
+ * Is ftrace usable (not sysctl kernel.ftrace_enabled=0)? A permanent ops is
+ * refused with -EBUSY while it is off, before anything else happens. Asked
+ * before a set resolves anything: registering and removing kprobes on
+ * ftrace sites while ftrace is off leaves kprobes' ftrace ops inconsistent
+ * (a WARN in ftrace_shutdown, then an oops, seen on 6.12 once it is back
+ * on).
+ */
+static int dg_ftrace_usable(char *why, size_t whylen)
+{
+	int ret = ftrace_set_filter_ip(&dg_canary_ops,
+				       (unsigned long)dg_ftrace_canary, 0, 0);
+
+	if (!ret) {
+		ret = register_ftrace_function(&dg_canary_ops);
+		if (!ret)
+			unregister_ftrace_function(&dg_canary_ops);
+	}
+	ftrace_free_filter(&dg_canary_ops);
+	if (ret == -EBUSY)
+		scnprintf(why, whylen,
+			  "ftrace is off (kernel.ftrace_enabled=0): nothing hooked");
+	else if (ret)
+		scnprintf(why, whylen, "ftrace unusable: %d", ret);
+	return ret;
+}
+
 /* All rows or none (optional rows that are absent excepted). */
 static int dg_arm_set(struct dg_hook_set *set)
 {
@@ -597,7 +644,8 @@ static int dg_arm_set(struct dg_hook_set *set)
 	lockdep_assert_held(&dg_hooks_mutex);
 	if (set->armed)
 		return 0;
-	for (i = 0; i < set->nr; i++) {
+	ret = dg_ftrace_usable(why, sizeof(why));
+	for (i = 0; !ret && i < set->nr; i++) {
 		const struct dg_hook *h = &set->hooks[i];
 
 		set->state[i].hook = h;

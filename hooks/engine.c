@@ -601,10 +601,8 @@ static void notrace dg_ftrace_canary_func(unsigned long ip,
 {
 }
 
-static struct ftrace_ops dg_canary_ops = {
-	.func = dg_ftrace_canary_func,
-	.flags = FTRACE_OPS_FL_PERMANENT,
-};
+/* Under dg_hooks_mutex; set up anew for each use (as the rows' ops). */
+static struct ftrace_ops dg_canary_ops;
 
 /*
  * Is ftrace usable (not sysctl kernel.ftrace_enabled=0)? A permanent ops is
@@ -616,9 +614,14 @@ static struct ftrace_ops dg_canary_ops = {
  */
 static int dg_ftrace_usable(char *why, size_t whylen)
 {
-	int ret = ftrace_set_filter_ip(&dg_canary_ops,
-				       (unsigned long)dg_ftrace_canary, 0, 0);
+	int ret;
 
+	/* ftrace_free_filter() leaves the ops' hashes freed: start clean. */
+	memset(&dg_canary_ops, 0, sizeof(dg_canary_ops));
+	dg_canary_ops.func = dg_ftrace_canary_func;
+	dg_canary_ops.flags = FTRACE_OPS_FL_PERMANENT;
+	ret = ftrace_set_filter_ip(&dg_canary_ops,
+				   (unsigned long)dg_ftrace_canary, 0, 0);
 	if (!ret) {
 		ret = register_ftrace_function(&dg_canary_ops);
 		if (!ret)

@@ -42,7 +42,8 @@ bool dg_arch_sva_shares_kernel_tables(void);
 
 /*
  * Function entry for an address kprobes resolved: kprobes may skip a
- * landing pad (x86 ENDBR), but an indirect call must target it.
+ * landing pad (x86 ENDBR64 or its seal poison); the ftrace filter and the
+ * body dmaguard calls are found from the entry.
  */
 unsigned long dg_arch_func_entry(unsigned long addr);
 

@@ -302,7 +302,7 @@ static void audit_verdict(struct audit_group *g, const struct dg_view *v,
 {
 	int map = prot_index(strcmp(g->holder_kind, "vfio-cdev") ?
 			     "vfio-map" : "iommufd-map");
-	int unmap = map + 1;
+	int unmap = map + 1, p;
 
 	g->exposed = false;
 	if (!strcmp(g->coherent, "yes")) {
@@ -320,19 +320,14 @@ static void audit_verdict(struct audit_group *g, const struct dg_view *v,
 			 "exposed: non-coherent IOMMU domain and dmaguard is disabled (enabled=0)");
 		return;
 	}
-	if (strcmp(v->prot_state[map], "armed")) {
-		snprintf(g->verdict, sizeof(g->verdict),
-			 "exposed: non-coherent IOMMU domain and dmaguard %s is %s: %s",
-			 prot_names[map], v->prot_state[map],
-			 v->prot_detail[map]);
-		return;
-	}
-	if (strcmp(v->prot_state[unmap], "armed")) {
-		snprintf(g->verdict, sizeof(g->verdict),
-			 "exposed: non-coherent IOMMU domain and dmaguard %s is %s: %s",
-			 prot_names[unmap], v->prot_state[unmap],
-			 v->prot_detail[unmap]);
-		return;
+	for (p = map; p <= unmap; p++) {
+		if (strcmp(v->prot_state[p], "armed")) {
+			snprintf(g->verdict, sizeof(g->verdict),
+				 "exposed: non-coherent IOMMU domain and dmaguard %s is %s: %s",
+				 prot_names[p], v->prot_state[p],
+				 v->prot_detail[p]);
+			return;
+		}
 	}
 	if (g->domain >= 0 && dom->flushing != 1) {
 		snprintf(g->verdict, sizeof(g->verdict),

@@ -108,7 +108,8 @@ static void prom_stats(FILE *f, const struct stats *s)
 	}
 }
 
-static void dom_labels(FILE *f, const struct domain *d)
+/* A domain's labels; @policy (or NULL) adds the policy label last. */
+static void dom_labels(FILE *f, const struct domain *d, const char *policy)
 {
 	char id[16], pid[24];
 
@@ -121,6 +122,8 @@ static void dom_labels(FILE *f, const struct domain *d)
 	label(f, "comm", d->vm.comm, true);
 	label(f, "vm", d->vm.name, true);
 	label(f, "vm_uuid", d->vm.uuid, true);
+	if (policy)
+		label(f, "policy", policy, true);
 	fputc('}', f);
 }
 
@@ -163,22 +166,11 @@ static void prom_domains(FILE *f, const struct metrics *m)
 
 			fputs(dom_fields[k].name, f);
 			if (k == DF_POLICY) {
-				char pid[24], id[16];
-
-				snprintf(id, sizeof(id), "%u", d->id);
-				snprintf(pid, sizeof(pid), "%lld", d->pid);
-				fputc('{', f);
-				label(f, "domain", id, false);
-				label(f, "owner", d->owner, true);
-				label(f, "pid", pid, true);
-				label(f, "comm", d->vm.comm, true);
-				label(f, "vm", d->vm.name, true);
-				label(f, "vm_uuid", d->vm.uuid, true);
-				label(f, "policy", d->policy, true);
-				fputs("} 1\n", f);
+				dom_labels(f, d, d->policy);
+				fputs(" 1\n", f);
 				continue;
 			}
-			dom_labels(f, d);
+			dom_labels(f, d, NULL);
 			switch (k) {
 			case DF_MAPPED:
 				fprintf(f, " %lld\n", d->mapped_bytes);

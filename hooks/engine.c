@@ -144,6 +144,7 @@ void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason)
 	ctx->whole = false;
 	ctx->acct_whole = false;
 	memset(&ctx->la, 0, sizeof(ctx->la));
+	memset(&ctx->rp, 0, sizeof(ctx->rp));
 	dg_owner_begin(&ctx->op, key);
 	spin_lock(&dg_ctx_lock);
 	list_add(&ctx->node, &dg_ctx_list);
@@ -257,6 +258,8 @@ static void notrace dg_ftrace_thunk(unsigned long ip, unsigned long parent_ip,
 	struct dg_hook_state *st = container_of(ops, struct dg_hook_state, ops);
 	const struct dg_hook *h = st->hook;
 
+	if (h->idle && h->idle())
+		return;
 	if (h->per_run && READ_ONCE(*dg_quiet_slot(current)) == current)
 		return;
 	/* Our wrapper calling the original at its entry: let it run. */
@@ -345,15 +348,105 @@ static void dg_live_failed(char *why, size_t whylen, const char *name, int ret)
 		scnprintf(why, whylen, "ftrace on %s failed: %d", name, ret);
 }
 
+/*
+ * The one registration of a shared row (hook.shared): its state is the
+ * first arming row's, copied; @armed and @live count the sets' rows that
+ * are. Under dg_hooks_mutex.
+ */
+struct dg_shared {
+	struct dg_hook_state st;
+	unsigned int armed;
+	unsigned int live;
+};
+
+static struct dg_shared dg_shared[4];
+
 /* Redirect calls of an armed DG_HOOK_WRAP row to its wrapper from now on. */
 static int dg_hook_go_live(struct dg_hook_state *st)
 {
-	int ret = register_ftrace_function(&st->ops);
+	struct dg_hook_state *reg = st->sh ? &st->sh->st : st;
+	int ret = 0;
 
-	if (ret)
-		return ret;
+	if (!reg->live) {
+		ret = register_ftrace_function(&reg->ops);
+		if (ret)
+			return ret;
+		reg->live = true;
+	}
+	if (st->sh)
+		st->sh->live++;
 	st->live = true;
 	return 0;
+}
+
+/* Set up (or, shared and set up already, join) a row's ftrace ops. */
+static int dg_ops_prepare(struct dg_hook_state *st, unsigned long addr)
+{
+	const struct dg_hook *h = st->hook;
+	struct dg_hook_state *reg = st;
+	struct dg_shared *sh = NULL;
+	unsigned int i;
+	int ret;
+
+	if (h->shared) {
+		for (i = 0; i < ARRAY_SIZE(dg_shared) && !sh; i++)
+			if (dg_shared[i].armed &&
+			    dg_shared[i].st.hook->wrapper == h->wrapper)
+				sh = &dg_shared[i];
+		if (sh) {
+			sh->armed++;
+			st->sh = sh;
+			return 0;
+		}
+		for (i = 0; i < ARRAY_SIZE(dg_shared) && !sh; i++)
+			if (!dg_shared[i].armed)
+				sh = &dg_shared[i];
+		if (WARN_ON_ONCE(!sh))
+			return -ENOSPC;
+		reg = &sh->st;
+		reg->hook = h;
+		reg->addr = addr;
+	}
+	memset(&reg->ops, 0, sizeof(reg->ops));
+	reg->ops.func = dg_ftrace_thunk;
+	/*
+	 * No FTRACE_OPS_FL_RECURSION: the thunk calls nothing traceable, so it
+	 * needs no recursion guard around it (one less call per hooked call).
+	 * PERMANENT, as livepatch: while a row is live the kernel refuses
+	 * sysctl kernel.ftrace_enabled=0, which would bypass every wrapper
+	 * while protections still said armed; and a row does not go live
+	 * while it is 0.
+	 */
+	reg->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
+			 DG_FTRACE_OPS_FL_REGS;
+	ret = ftrace_set_filter_ip(&reg->ops, addr, 0, 0);
+	if (ret)
+		return ret;
+	if (sh) {
+		sh->armed = 1;
+		st->sh = sh;
+	}
+	return 0;
+}
+
+/* Undo dg_ops_prepare() and dg_hook_go_live() for one row. */
+static void dg_ops_release(struct dg_hook_state *st)
+{
+	struct dg_shared *sh = st->sh;
+
+	if (!sh) {
+		if (st->live)
+			unregister_ftrace_function(&st->ops);
+		ftrace_free_filter(&st->ops);
+		return;
+	}
+	if (st->live && !--sh->live) {
+		unregister_ftrace_function(&sh->st.ops);
+		sh->st.live = false;
+	}
+	if (!--sh->armed)
+		ftrace_free_filter(&sh->st.ops);
+	st->sh = NULL;
 }
 
 static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
@@ -417,30 +510,19 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 		return -EPERM;
 	}
 	dg_orig_point(h, body);
-	memset(&st->ops, 0, sizeof(st->ops));
-	st->ops.func = dg_ftrace_thunk;
-	/*
-	 * No FTRACE_OPS_FL_RECURSION: the thunk calls nothing traceable, so it
-	 * needs no recursion guard around it (one less call per hooked call).
-	 * PERMANENT, as livepatch: while a row is live the kernel refuses
-	 * sysctl kernel.ftrace_enabled=0, which would bypass every wrapper
-	 * while protections still said armed; and a row does not go live
-	 * while it is 0.
-	 */
-	st->ops.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
-			DG_FTRACE_OPS_FL_REGS;
-	ret = ftrace_set_filter_ip(&st->ops, addr, 0, 0);
+	ret = dg_ops_prepare(st, addr);
 	if (ret) {
 		scnprintf(why, whylen, "ftrace filter on %s failed: %d",
 			  name, ret);
 		return ret;
 	}
 	st->armed = true;
-	if (h->lazy)
-		return 0;	/* ready: dg_hook_need() registers it */
+	/* Ready: dg_hook_need() registers it (unless a sharer did). */
+	if (h->lazy && !(st->sh && st->sh->live))
+		return 0;
 	ret = dg_hook_go_live(st);
 	if (ret) {
-		ftrace_free_filter(&st->ops);
+		dg_ops_release(st);
 		st->armed = false;
 		dg_live_failed(why, whylen, name, ret);
 	}
@@ -451,15 +533,11 @@ static void dg_disarm_one(struct dg_hook_state *st)
 {
 	if (!st->armed)
 		return;
-	if (st->hook->kind == DG_HOOK_SYMBOL) {
-		/* nothing armed */
-	} else if (st->hook->kind == DG_HOOK_KPROBE) {
+	/* A DG_HOOK_SYMBOL row has nothing registered. */
+	if (st->hook->kind == DG_HOOK_KPROBE)
 		unregister_kprobe(&st->kp);
-	} else {
-		if (st->live)
-			unregister_ftrace_function(&st->ops);
-		ftrace_free_filter(&st->ops);
-	}
+	else if (st->hook->kind == DG_HOOK_WRAP)
+		dg_ops_release(st);
 	st->armed = false;
 	st->live = false;
 }

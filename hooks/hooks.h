@@ -38,6 +38,7 @@
 #include <linux/kprobes.h>
 #include <linux/static_call.h>
 #include "../module/dmaguard.h"
+#include "../compat/compat.h"
 
 #define DG_PROT_NONE	(-1)
 
@@ -91,6 +92,19 @@ struct dg_hook {
 	 * the callback: notrace, bounded, calls nothing traceable.
 	 */
 	bool (*pass)(struct dg_ctx *ctx, struct ftrace_regs *fregs);
+	/*
+	 * Optional: asked first in the ftrace callback; true when no caller
+	 * needs the wrapper now (a core function with a few interested
+	 * callers: iommu_map), so the call runs unredirected. Same rules as
+	 * pass.
+	 */
+	bool (*idle)(void);
+	/*
+	 * A vmlinux row that several sets list (same wrapper, static call,
+	 * idle and pass): registered with ftrace once, for as long as one of
+	 * those sets has it live. ftrace lets one ip-modify user per function.
+	 */
+	bool shared;
 	unsigned int skip_flags;	/* skip the row if set->skip_flags() has these */
 };
 
@@ -102,6 +116,7 @@ struct dg_hook_state {
 	unsigned long addr;
 	bool armed;
 	bool live;			/* registered with ftrace */
+	struct dg_shared *sh;		/* a shared row's one registration */
 };
 
 struct dg_hook_set {
@@ -130,6 +145,78 @@ struct dg_hook_set {
 	 */
 	bool saw_all;
 };
+
+/*
+ * iommu_map(), hooked once for the sets that need it (hooks/iommu.c): VFIO
+ * type1 for the replay into a new domain, iommufd for all its maps.
+ */
+#ifdef DMAGUARD_HAS_IOMMU_MAP_GFP
+int dg_iommu_map(struct iommu_domain *domain, unsigned long iova,
+		 phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
+#else
+int dg_iommu_map(struct iommu_domain *domain, unsigned long iova,
+		 phys_addr_t paddr, size_t size, int prot);
+#endif
+bool dg_iommu_map_idle(void);
+DECLARE_STATIC_CALL(dg_orig_iommu_map, dg_iommu_map);
+
+#define DG_IOMMU_MAP_ROW(prot, is_lazy)		\
+	{					\
+		.symbol = "iommu_map",		\
+		.kind = DG_HOOK_WRAP,		\
+		.vmlinux = true,		\
+		.shared = true,			\
+		.lazy = is_lazy,		\
+		.idle = dg_iommu_map_idle,	\
+		.wrapper = dg_iommu_map,	\
+		.orig = DG_ORIG_REF(iommu_map),	\
+		.provides = prot,		\
+	}
+
+/*
+ * The IOMMU drivers' enforce_cache_coherency() (hooks/iommu.c): where VFIO
+ * type1 and iommufd learn whether a new domain is coherent, dmaguard learns
+ * it too. One optional row per driver (a driver we do not list leaves the
+ * answer unknown: flushed).
+ */
+bool dg_cc_intel(struct iommu_domain *domain);
+bool dg_cc_amd(struct iommu_domain *domain);
+DECLARE_STATIC_CALL(dg_orig_cc_intel, dg_cc_intel);
+DECLARE_STATIC_CALL(dg_orig_cc_amd, dg_cc_amd);
+
+#define DG_CC_ROW(sym, name)			\
+	{					\
+		.symbol = sym,			\
+		.kind = DG_HOOK_WRAP,		\
+		.vmlinux = true,		\
+		.shared = true,			\
+		.optional = true,		\
+		.wrapper = dg_cc_##name,	\
+		.orig = DG_ORIG_REF(cc_##name),	\
+		.provides = DG_PROT_NONE,	\
+	}
+
+bool dg_vfio_cc_learned(const struct iommu_domain *domain, bool coherent);
+bool dg_vfio_cc_forced(const struct iommu_domain *domain, bool *coherent);
+void dg_ifd_cc_learned(const struct iommu_domain *domain, bool coherent);
+
+#ifdef DMAGUARD_TEST_SEAM
+bool dg_test_noncoherent(const void *group);
+#else
+static inline bool dg_test_noncoherent(const void *group)
+{
+	return false;
+}
+#endif
+
+/* What iommu_map()'s wrapper asks of its users, before and after the call. */
+void dg_vfio_replay_map(struct iommu_domain *domain, phys_addr_t paddr,
+			size_t size);
+bool dg_vfio_replay_idle(void);
+struct dg_domain *dg_ifd_map_pre(struct iommu_domain *domain,
+				 phys_addr_t paddr, size_t size);
+void dg_ifd_map_post(struct dg_domain *d, size_t size, int ret);
+bool dg_ifd_idle(void);
 
 extern struct dg_hook_set dg_vfio_type1_hooks;
 extern struct dg_hook_set dg_sva_hooks;
@@ -179,6 +266,19 @@ struct dg_ctx {
 		unsigned int ahead;	/*   entries of it flushed ahead */
 		bool listed;		/*   the list was looked at */
 	} la;
+	/*
+	 * A VFIO type1 attach (vfio_type1.c), which may replay the container's
+	 * mappings into a new domain; zeroed by push.
+	 */
+	struct {
+		bool attaching;
+		bool decided;		/* at the attach's first iommu_map */
+		bool flush;		/*   its maps are flushed */
+		int coherent;		/* what the driver answered, enum dg_coherent */
+		const void *group;	/* the group attaching */
+		const struct iommu_domain *domain;	/* the one it answered for */
+		struct dg_domain *entry;	/* the new domain's, referenced */
+	} rp;
 };
 
 void dg_ctx_push(struct dg_ctx *ctx, const void *key, enum dg_reason reason);

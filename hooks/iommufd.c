@@ -50,8 +50,6 @@
 struct iommu_attach_handle;
 
 /* The originals, called through static calls (hooks.h). */
-static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
-		      phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
 static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 			   size_t size);
 static int dg_ifd_attach(struct iommu_domain *domain, struct iommu_group *group,
@@ -70,7 +68,6 @@ static int dg_ifd_release(struct inode *inode, struct file *filp);
 static int dg_ifd_dev_attach(void *idev, u32 *pt_id);
 static int dg_ifd_dev_replace(void *idev, u32 *pt_id);
 
-DG_ORIG_DEFINE(ifd_map, dg_ifd_map);
 DG_ORIG_DEFINE(ifd_unmap, dg_ifd_unmap);
 DG_ORIG_DEFINE(ifd_attach, dg_ifd_attach);
 DG_ORIG_DEFINE(ifd_detach, dg_ifd_detach);
@@ -82,7 +79,6 @@ DG_ORIG_DEFINE(ifd_release, dg_ifd_release);
 DG_ORIG_DEFINE(ifd_dev_attach, dg_ifd_dev_attach);
 DG_ORIG_DEFINE(ifd_dev_replace, dg_ifd_dev_replace);
 
-static_assert(__same_type(&dg_ifd_map, &iommu_map));
 static_assert(__same_type(&dg_ifd_unmap, &iommu_unmap));
 /* Declared in the private iommu-priv.h, which iommufd_private.h includes. */
 #ifdef DMAGUARD_HAS_IOMMUFD_HWPT_PRIVATE
@@ -186,12 +182,21 @@ static void dg_ifd_flush(struct dg_domain *d, unsigned long pfn,
 		dmaguard_flush_op(NULL, pfn, npages, reason);
 }
 
-static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
-		      phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
+/* Is iommufd mapping nothing we track (iommu_map()'s ftrace callback)? */
+bool notrace dg_ifd_idle(void)
+{
+	return !atomic_read(&dg_ifd_tracked) && !atomic_read(&dg_ifd_inside);
+}
+
+/*
+ * iommu_map() of an iommufd domain, before the call: flush the run. The
+ * entry it is accounted to comes back referenced, for dg_ifd_map_post().
+ */
+struct dg_domain *dg_ifd_map_pre(struct iommu_domain *domain,
+				 phys_addr_t paddr, size_t size)
 {
 	bool orphan;
 	struct dg_domain *d = dg_ifd_domain(domain, &orphan);
-	int ret;
 
 	/* iommufd maps with GFP_KERNEL_ACCOUNT: the flush may reschedule. */
 	if (dg_ifd_flushing(d, orphan))
@@ -200,14 +205,16 @@ static int dg_ifd_map(struct iommu_domain *domain, unsigned long iova,
 			     DG_REASON_MAP);
 	else if (d || orphan)
 		dg_stats_skipped(1, size);
-	ret = DG_ORIG(ifd_map)(domain, iova, paddr, size, prot, gfp);
+	return d;
+}
+
+void dg_ifd_map_post(struct dg_domain *d, size_t size, int ret)
+{
 	if (d) {
 		if (!ret)
 			dg_domain_account(d, size);
 		dg_domain_put(d);
 	}
-	dg_hook_leave();
-	return ret;
 }
 
 struct dg_ifd_run {
@@ -375,10 +382,49 @@ static int dg_ifd_replace(struct iommu_group *group,
 	return ret;
 }
 
+/*
+ * The driver told iommufd whether a domain is coherent (its
+ * enforce_cache_coherency(), which iommufd asks for a new HWPT before it
+ * fills it): remember the answer in the task's iommufd context for
+ * iopt_table_add_domain(), and update an entry that exists already.
+ */
+void dg_ifd_cc_learned(const struct iommu_domain *domain, bool coherent)
+{
+	int coh = coherent ? DG_COH_YES : DG_COH_NO;
+	struct dg_domain *d;
+	struct dg_ctx *ctx;
+
+	if (!atomic_read(&dg_ifd_inside) || !in_task() ||
+	    !dg_ifd_paging(domain))
+		return;
+	ctx = dg_ctx_current();
+	if (!ctx || ctx->op.key != &dg_ifd_marker)
+		return;
+	ctx->rp.domain = domain;
+	ctx->rp.coherent = coh;
+	d = dg_domain_find(domain, domain);
+	if (d) {
+		WRITE_ONCE(d->coherent, coh);
+		WRITE_ONCE(d->own_coherent, coh);
+		dg_domain_put(d);
+	}
+}
+
 static int dg_ifd_add_domain(void *iopt, struct iommu_domain *domain)
 {
 	struct dg_domain *d = dg_ifd_track(domain);
+	struct dg_ctx *ctx = dg_ctx_current();
 	int ret;
+
+	/*
+	 * Coherency as iommufd just decided it, before the fill below: a
+	 * coherent domain's fill flushes nothing, any other all of it.
+	 */
+	if (d && ctx && ctx->op.key == &dg_ifd_marker &&
+	    ctx->rp.domain == domain) {
+		WRITE_ONCE(d->coherent, ctx->rp.coherent);
+		WRITE_ONCE(d->own_coherent, ctx->rp.coherent);
+	}
 
 	/* Filling the new domain maps every existing area: flushed as map. */
 	ret = DG_ORIG(ifd_add_domain)(iopt, domain);
@@ -576,14 +622,11 @@ static const struct dg_hook dg_iommufd_rows[] = {
 		.wrapper = dg_ifd_unmap,
 		.orig = DG_ORIG_REF(ifd_unmap),
 		.provides = DG_PROT_IOMMUFD_UNMAP,
-	}, {
-		.symbol = "iommu_map",
-		.kind = DG_HOOK_WRAP,
-		.vmlinux = true,
-		.wrapper = dg_ifd_map,
-		.orig = DG_ORIG_REF(ifd_map),
-		.provides = DG_PROT_IOMMUFD_MAP,
-	}, {
+	},
+	DG_IOMMU_MAP_ROW(DG_PROT_IOMMUFD_MAP, false),
+	DG_CC_ROW("intel_iommu_enforce_cache_coherency", intel),
+	DG_CC_ROW("amd_iommu_enforce_cache_coherency", amd),
+	{
 		.symbol = "iommufd_fops_ioctl",
 		.kind = DG_HOOK_WRAP,
 		.wrapper = dg_ifd_ioctl,
@@ -657,6 +700,26 @@ struct dg_hook_set dg_iommufd_hooks = {
 };
 
 #else /* !DMAGUARD_HAS_IOMMU_MAP_GFP */
+
+/* iommu_map()'s wrapper (hooks/iommu.c) serves VFIO type1 only here. */
+bool notrace dg_ifd_idle(void)
+{
+	return true;
+}
+
+struct dg_domain *dg_ifd_map_pre(struct iommu_domain *domain,
+				 phys_addr_t paddr, size_t size)
+{
+	return NULL;
+}
+
+void dg_ifd_map_post(struct dg_domain *d, size_t size, int ret)
+{
+}
+
+void dg_ifd_cc_learned(const struct iommu_domain *domain, bool coherent)
+{
+}
 
 /*
  * Before 6.3 iommu_map() took no gfp_t; iommufd exists since 6.2. Rather

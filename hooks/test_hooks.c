@@ -18,7 +18,9 @@
  *                    its lazy rows as a map that flushes would
  */
 #include <linux/debugfs.h>
+#include <linux/iommu.h>
 #include <linux/kstrtox.h>
+#include <linux/moduleparam.h>
 #include "hooks.h"
 
 static int dg_test_leaf(int x);
@@ -36,6 +38,25 @@ static int dg_test_leaf(int x)
 	ret = DG_ORIG(test_leaf)(x);
 	dg_hook_leave();
 	return ret;
+}
+
+/*
+ * The replay seam (tests/vm/vfio-replay.sh): the group with this IOMMU group
+ * id gets "not coherent" from its IOMMU driver when a type1 container
+ * attaches it, as a group behind a DMAR unit without snoop control would.
+ * type1 then cannot put it in a coherent domain of the container: it makes
+ * a new one and replays every mapping into it. -1: off.
+ */
+static int test_noncoherent_group = -1;
+module_param(test_noncoherent_group, int, 0644);
+MODULE_PARM_DESC(test_noncoherent_group,
+		 "TEST build: IOMMU group id whose type1 attach is told its new domain is not coherent (-1: none)");
+
+bool dg_test_noncoherent(const void *group)
+{
+	int id = READ_ONCE(test_noncoherent_group);
+
+	return id >= 0 && iommu_group_id((struct iommu_group *)group) == id;
 }
 
 static const struct dg_hook dg_test_rows[] = {

@@ -384,6 +384,341 @@ static long dg_vfio_sync_unpin(unsigned long a0, unsigned long a1,
 }
 
 /*
+ * What dmaguard keeps per container for a domain that joins or leaves it
+ * (see dg_vfio_replay_map() and dg_vfio_teardown()): the IOVA ranges ever
+ * mapped (a superset: unmaps other than "all" are not subtracted, the walk
+ * finds their holes), and whether every mapping was flushed for a
+ * non-coherent domain. Under dg_vfio_conts_lock.
+ */
+#define DG_VFIO_RANGES	256
+
+struct dg_vfio_cont {
+	struct list_head node;
+	const void *key;		/* the container's iommu_data */
+	bool flushed_all;		/* every mapping flushed as for non-coherent */
+	bool lost;			/* ranges unknown (adopted, or too many) */
+	unsigned int nr;
+	struct {
+		u64 start, end;
+	} r[DG_VFIO_RANGES];		/* sorted, disjoint, not adjacent */
+};
+
+static LIST_HEAD(dg_vfio_conts);
+static DEFINE_MUTEX(dg_vfio_conts_lock);
+
+static struct dg_vfio_cont *dg_vfio_cont_find(const void *key)
+{
+	struct dg_vfio_cont *c;
+
+	lockdep_assert_held(&dg_vfio_conts_lock);
+	list_for_each_entry(c, &dg_vfio_conts, node)
+		if (c->key == key)
+			return c;
+	return NULL;
+}
+
+/*
+ * The container's state, made if missing. @fresh: it has no mappings yet
+ * (its first attach, every container seen since type1 loaded).
+ */
+static int dg_vfio_cont_get(const void *key, bool fresh)
+{
+	struct dg_vfio_cont *c;
+
+	mutex_lock(&dg_vfio_conts_lock);
+	c = dg_vfio_cont_find(key);
+	if (!c) {
+		c = kzalloc(sizeof(*c), GFP_KERNEL);
+		if (c) {
+			c->key = key;
+			c->flushed_all = fresh;
+			c->lost = !fresh;
+			list_add(&c->node, &dg_vfio_conts);
+		}
+	}
+	mutex_unlock(&dg_vfio_conts_lock);
+	return c ? 0 : -ENOMEM;
+}
+
+static void dg_vfio_cont_put(const void *key)
+{
+	struct dg_vfio_cont *c;
+
+	mutex_lock(&dg_vfio_conts_lock);
+	c = dg_vfio_cont_find(key);
+	if (c)
+		list_del(&c->node);
+	mutex_unlock(&dg_vfio_conts_lock);
+	kfree(c);
+}
+
+static void dg_vfio_conts_free(void)
+{
+	struct dg_vfio_cont *c, *t;
+
+	mutex_lock(&dg_vfio_conts_lock);
+	list_for_each_entry_safe(c, t, &dg_vfio_conts, node) {
+		list_del(&c->node);
+		kfree(c);
+	}
+	mutex_unlock(&dg_vfio_conts_lock);
+}
+
+/* Adds [start, end) to the sorted ranges, merging what it touches. */
+static void dg_vfio_range_add(struct dg_vfio_cont *c, u64 start, u64 end)
+{
+	unsigned int i = 0, j;
+
+	while (i < c->nr && c->r[i].end < start)
+		i++;
+	j = i;
+	while (j < c->nr && c->r[j].start <= end) {
+		start = min(start, c->r[j].start);
+		end = max(end, c->r[j].end);
+		j++;
+	}
+	if (j == i) {
+		if (c->nr == DG_VFIO_RANGES) {
+			c->lost = true;
+			return;
+		}
+		memmove(&c->r[i + 1], &c->r[i], (c->nr - i) * sizeof(c->r[0]));
+		c->nr++;
+	} else if (j > i + 1) {
+		memmove(&c->r[i + 1], &c->r[j], (c->nr - j) * sizeof(c->r[0]));
+		c->nr -= j - i - 1;
+	}
+	c->r[i].start = start;
+	c->r[i].end = end;
+}
+
+/* A map or unmap ioctl succeeded: note its range, and how it was flushed. */
+static void dg_vfio_cont_note(const void *key, unsigned int cmd,
+			      unsigned long arg, bool flushed)
+{
+	struct vfio_iommu_type1_dma_unmap __user *um = (void __user *)arg;
+	struct vfio_iommu_type1_dma_map __user *m = (void __user *)arg;
+	struct dg_vfio_cont *c;
+	u64 iova, size;
+	u32 flags;
+
+	mutex_lock(&dg_vfio_conts_lock);
+	c = dg_vfio_cont_find(key);
+	if (!c)
+		goto out;
+	if (cmd == VFIO_IOMMU_UNMAP_DMA) {
+		/* Nothing is left mapped: nothing is lost or unflushed. */
+		if (!get_user(flags, &um->flags) &&
+		    (flags & VFIO_DMA_UNMAP_FLAG_ALL)) {
+			c->nr = 0;
+			c->lost = false;
+			c->flushed_all = true;
+		}
+		goto out;
+	}
+	if (!flushed)
+		c->flushed_all = false;
+	if (get_user(iova, &m->iova) || get_user(size, &m->size) ||
+	    !size || iova + size < iova)
+		c->lost = true;
+	else
+		dg_vfio_range_add(c, iova, iova + size);
+out:
+	mutex_unlock(&dg_vfio_conts_lock);
+}
+
+static bool dg_vfio_cont_flushed_all(const void *key)
+{
+	struct dg_vfio_cont *c;
+	bool ret;
+
+	mutex_lock(&dg_vfio_conts_lock);
+	c = dg_vfio_cont_find(key);
+	ret = c && c->flushed_all;
+	mutex_unlock(&dg_vfio_conts_lock);
+	return ret;
+}
+
+static void dg_vfio_cont_set_flushed(const void *key)
+{
+	struct dg_vfio_cont *c;
+
+	mutex_lock(&dg_vfio_conts_lock);
+	c = dg_vfio_cont_find(key);
+	if (c)
+		c->flushed_all = true;
+	mutex_unlock(&dg_vfio_conts_lock);
+}
+
+/* Tasks inside a type1 attach: iommu_map()'s wrapper looks for them. */
+static atomic_t dg_vfio_attaching = ATOMIC_INIT(0);
+
+bool notrace dg_vfio_replay_idle(void)
+{
+	return !atomic_read(&dg_vfio_attaching);
+}
+
+/* The task's type1 attach, if it is in one (innermost context). */
+static struct dg_ctx *dg_vfio_attach_ctx(void)
+{
+	struct dg_ctx *ctx;
+
+	if (!atomic_read(&dg_vfio_attaching) || !in_task())
+		return NULL;
+	ctx = dg_ctx_current();
+	return ctx && ctx->rp.attaching ? ctx : NULL;
+}
+
+/*
+ * The IOMMU driver answered whether @domain enforces cache coherency: in a
+ * type1 attach that is the new domain. Returns true if it was one.
+ */
+bool dg_vfio_cc_learned(const struct iommu_domain *domain, bool coherent)
+{
+	struct dg_ctx *ctx = dg_vfio_attach_ctx();
+
+	if (!ctx)
+		return false;
+	ctx->rp.domain = domain;
+	ctx->rp.coherent = coherent ? DG_COH_YES : DG_COH_NO;
+	return true;
+}
+
+/* TEST=1: the group the seam makes non-coherent answers no (test_hooks.c). */
+bool dg_vfio_cc_forced(const struct iommu_domain *domain, bool *coherent)
+{
+	struct dg_ctx *ctx = dg_vfio_attach_ctx();
+
+	if (!ctx || !dg_test_noncoherent(ctx->rp.group))
+		return false;
+	*coherent = false;
+	return true;
+}
+
+/*
+ * The first iommu_map() inside an attach is into the new domain the group
+ * could not share (type1 first tries the existing ones and maps nothing
+ * then): vfio_test_domain_fgsp()'s probe, then vfio_iommu_replay() of
+ * every mapping. Flush what it maps when that domain is not known to be
+ * coherent, unless every mapping was flushed for a non-coherent domain of
+ * the container already. The new domain's entry is made here, so its
+ * counters show the replay.
+ */
+static void dg_vfio_replay_decide(struct dg_ctx *ctx,
+				  const struct iommu_domain *domain)
+{
+	int coh = ctx->rp.domain == domain ? ctx->rp.coherent : DG_COH_UNKNOWN;
+	int policy = READ_ONCE(dg_default_policy);
+	struct dg_domain *d, *o;
+	bool created;
+
+	ctx->rp.decided = true;
+	ctx->rp.flush = policy == DG_POLICY_ALWAYS ||
+			(policy == DG_POLICY_AUTO && coh != DG_COH_YES);
+	if (ctx->rp.flush && dg_vfio_cont_flushed_all(ctx->op.key))
+		ctx->rp.flush = false;
+	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, ctx->op.key, domain,
+				    &created);
+	if (d && created) {
+		WRITE_ONCE(d->own_coherent, coh);
+		/* It maps what the container maps. */
+		o = dg_owner_other(ctx->op.key, domain);
+		if (o) {
+			WRITE_ONCE(d->coherent, READ_ONCE(o->coherent));
+			atomic64_set(&d->mapped_bytes,
+				     atomic64_read(&o->mapped_bytes));
+			dg_domain_put(o);
+		}
+		if (coh != DG_COH_YES)
+			WRITE_ONCE(d->coherent, DG_COH_NO);
+	}
+	ctx->rp.entry = d;
+}
+
+void dg_vfio_replay_map(struct iommu_domain *domain, phys_addr_t paddr,
+			size_t size)
+{
+	struct dg_ctx *ctx = dg_vfio_attach_ctx();
+
+	if (!ctx || !size)
+		return;
+	if (!ctx->rp.decided)
+		dg_vfio_replay_decide(ctx, domain);
+	if (!ctx->rp.flush || !READ_ONCE(dg_enabled)) {
+		dg_stats_skipped(1, size);
+		return;
+	}
+	/* iommu_map() of a replay may sleep (GFP_KERNEL_ACCOUNT): so may we. */
+	dmaguard_flush_pfns(ctx->rp.entry, PHYS_PFN(paddr),
+			    PFN_UP(paddr + size) - PHYS_PFN(paddr),
+			    DG_REASON_MAP);
+}
+
+/* Would a domain with this entry's own coherency need flushing? */
+static bool dg_vfio_own_flushing(const struct dg_domain *d)
+{
+	if (!READ_ONCE(dg_enabled))
+		return false;
+	switch (READ_ONCE(d->policy)) {
+	case DG_POLICY_ALWAYS:
+		return true;
+	case DG_POLICY_NEVER:
+		return false;
+	default:
+		return READ_ONCE(d->own_coherent) != DG_COH_YES;
+	}
+}
+
+/*
+ * A non-coherent domain went away while the container keeps its mappings
+ * in @other (type1 frees a domain without unmapping when another remains):
+ * its devices may have left lines behind in any of them. Flush every page
+ * @other maps in the recorded ranges once (teardown), the domain gone.
+ * Runs under the container's group_lock (write): no map or unmap runs.
+ * Returns false if the ranges are not known: the caller keeps flushing.
+ */
+static bool dg_vfio_teardown(const void *key, struct dg_domain *d,
+			     struct iommu_domain *other)
+{
+	unsigned long run_pfn = 0, run_n = 0, lookups = 0, pfn;
+	struct dg_flush_batch fb;
+	struct dg_vfio_cont *c;
+	phys_addr_t phys;
+	unsigned int i;
+	u64 iova;
+
+	mutex_lock(&dg_vfio_conts_lock);
+	c = dg_vfio_cont_find(key);
+	if (!c || c->lost) {
+		mutex_unlock(&dg_vfio_conts_lock);
+		return false;
+	}
+	dg_flush_begin(&fb, d, DG_REASON_TEARDOWN);
+	for (i = 0; i < c->nr; i++) {
+		for (iova = c->r[i].start & PAGE_MASK; iova < c->r[i].end;
+		     iova += PAGE_SIZE) {
+			if (!(++lookups % 512))
+				cond_resched();
+			phys = iommu_iova_to_phys(other, iova);
+			pfn = PHYS_PFN(phys);
+			if (phys && run_n && pfn == run_pfn + run_n) {
+				run_n++;
+				continue;
+			}
+			if (run_n)
+				dg_flush_add(&fb, run_pfn, run_n);
+			run_pfn = pfn;
+			run_n = phys ? 1 : 0;
+		}
+	}
+	if (run_n)
+		dg_flush_add(&fb, run_pfn, run_n);
+	dg_flush_end(&fb);
+	mutex_unlock(&dg_vfio_conts_lock);
+	return true;
+}
+
+/*
  * A container dmaguard does not track may hold mappings that it has not
  * seen (dmaguard was loaded later, or could not track it).
  */
@@ -406,6 +741,8 @@ static void dg_vfio_adopt(void *iommu_data)
 	if (created)
 		WRITE_ONCE(d->coherent, dg_vfio_coherent(iommu_data));
 	dg_domain_put(d);
+	/* Its mappings so far are unknown: a later replay flushes them. */
+	dg_vfio_cont_get(iommu_data, false);
 }
 
 /*
@@ -441,6 +778,7 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 			  unsigned long arg)
 {
 	bool track = cmd == VFIO_IOMMU_MAP_DMA || cmd == VFIO_IOMMU_UNMAP_DMA;
+	bool flushed = READ_ONCE(dg_enabled);
 	struct dg_ctx ctx;
 	long ret;
 
@@ -458,6 +796,10 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 		}
 	}
 	ret = DG_ORIG(vfio_ioctl)(iommu_data, cmd, arg);
+	if (track && !ret)
+		dg_vfio_cont_note(iommu_data, cmd, arg,
+				  flushed && ctx.op.target &&
+				  READ_ONCE(dg_enabled));
 out:
 	if (track) {
 		if (ctx.acct_whole && !ret)
@@ -485,37 +827,89 @@ static bool dg_vfio_attach_may_pin(void *iommu_data)
 	       READ_ONCE(dg_vfio_lost_track);
 }
 
+/* The container's coherency, as VFIO reports it, for all its entries. */
+static void dg_vfio_update_coherent(void *iommu_data)
+{
+	int coh = dg_vfio_coherent(iommu_data);
+
+	/* A domain whose reach could not be flushed keeps it flushing. */
+	if (coh == DG_COH_YES && dg_owner_own_noncoherent(iommu_data))
+		coh = DG_COH_NO;
+	dg_owner_set_coherent(iommu_data, coh);
+}
+
+/* Record what the attach learned about the domain the group is now in. */
+static void dg_vfio_attached(void *iommu_data, struct iommu_group *group,
+			     struct dg_ctx *ctx)
+{
+	struct dg_devscan s = {};
+	struct dg_domain *d, *o;
+	bool created;
+
+	dg_group_scan(group, &s);
+	if (!s.domain)
+		return;		/* emulated (mdev) group: no IOMMU domain */
+	o = dg_owner_other(iommu_data, s.domain);
+	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, iommu_data, s.domain,
+				    &created);
+	if (d) {
+		if (ctx->rp.domain == s.domain)
+			WRITE_ONCE(d->own_coherent, ctx->rp.coherent);
+		else if (created && !o)
+			WRITE_ONCE(d->own_coherent,
+				   dg_vfio_coherent(iommu_data));
+		/* A new domain maps what the container has mapped. */
+		if (created && o)
+			atomic64_set(&d->mapped_bytes,
+				     atomic64_read(&o->mapped_bytes));
+		dg_domain_add_group(d, group, s.devices);
+		dg_domain_put(d);
+	}
+	dg_domain_put(o);
+}
+
 static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
 			  int type)
 {
-	struct dg_devscan s = {};
-	struct dg_domain *d;
 	struct dg_ctx ctx;
-	bool created;
+	bool fresh;
 	int ret;
 
-	/* Attaching may replay (pin and map) the container's mappings. */
-	if (dg_vfio_attach_may_pin(iommu_data)) {
+	fresh = !dg_owner_known(iommu_data) &&
+		dg_vfio_type1_hooks.saw_all && !READ_ONCE(dg_vfio_lost_track);
+	ret = dg_vfio_cont_get(iommu_data, fresh);
+	if (ret)
+		goto out;
+	/*
+	 * Attaching may replay (pin and map) the container's mappings: into a
+	 * new domain when the group cannot share one (iommu_map), or pinning
+	 * when no IOMMU domain holds them yet.
+	 */
+	if (dg_owner_has_domain(iommu_data) ||
+	    dg_vfio_attach_may_pin(iommu_data)) {
 		ret = dg_hook_need(&dg_vfio_type1_hooks);
 		if (ret)
 			goto out;
 	}
 	dg_ctx_push(&ctx, iommu_data, DG_REASON_MAP);
+	ctx.rp.attaching = true;
+	ctx.rp.group = group;
+	atomic_inc(&dg_vfio_attaching);
 	ret = DG_ORIG(vfio_attach)(iommu_data, group, type);
+	atomic_dec(&dg_vfio_attaching);
 	dg_ctx_pop(&ctx);
-	if (ret)
-		goto out;
-
-	dg_group_scan(group, &s);
-	if (!s.domain)
-		goto out;	/* emulated (mdev) group: no IOMMU domain */
-	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, iommu_data, s.domain,
-				    &created);
-	if (d) {
-		dg_domain_add_group(d, group, s.devices);
-		dg_domain_put(d);
+	if (ret) {
+		/* type1 freed the domain it replayed into: forget it. */
+		if (ctx.rp.entry)
+			dg_domain_destroy(ctx.rp.entry);
+	} else {
+		dg_vfio_attached(iommu_data, group, &ctx);
+		/* Everything mapped now was flushed for a non-coherent domain. */
+		if (ctx.rp.flush && READ_ONCE(dg_enabled))
+			dg_vfio_cont_set_flushed(iommu_data);
+		dg_vfio_update_coherent(iommu_data);
 	}
-	dg_owner_set_coherent(iommu_data, dg_vfio_coherent(iommu_data));
+	dg_domain_put(ctx.rp.entry);
 out:
 	dg_hook_leave();
 	return ret;
@@ -523,26 +917,37 @@ out:
 
 static void dg_vfio_detach(void *iommu_data, struct iommu_group *group)
 {
+	struct dg_domain *d, *o = NULL;
 	struct dg_devscan s = {};
-	struct dg_domain *d;
 	struct dg_ctx ctx;
 
 	dg_group_scan(group, &s);
+	d = s.domain ? dg_domain_find(iommu_data, s.domain) : NULL;
+	/*
+	 * The last group of a domain that needed flushing, while another
+	 * domain keeps the container's mappings: type1 frees it unmapped.
+	 */
+	if (d && dg_domain_only_group(d, group) && dg_vfio_own_flushing(d))
+		o = dg_owner_other(iommu_data, s.domain);
 
 	/* The last detach unmaps and unpins everything: teardown flushes. */
 	dg_ctx_push(&ctx, iommu_data, DG_REASON_TEARDOWN);
 	DG_ORIG(vfio_detach)(iommu_data, group);
 	dg_ctx_pop(&ctx);
 
-	d = s.domain ? dg_domain_find(iommu_data, s.domain) : NULL;
+	if (o && !dg_vfio_teardown(iommu_data, d,
+				   (struct iommu_domain *)o->iommu_domain)) {
+		/* Its reach is unknown: the container keeps flushing. */
+		WRITE_ONCE(o->own_coherent, DG_COH_NO);
+	}
+	dg_domain_put(o);
 	if (d) {
 		if (dg_domain_remove_group(d, group))
 			dg_domain_destroy(d);
 		dg_domain_put(d);
 	}
 	if (dg_owner_known(iommu_data))
-		dg_owner_set_coherent(iommu_data,
-				      dg_vfio_coherent(iommu_data));
+		dg_vfio_update_coherent(iommu_data);
 	dg_hook_leave();
 }
 
@@ -555,6 +960,7 @@ static void dg_vfio_release(void *iommu_data)
 	dg_ctx_pop(&ctx);
 	/* iommu_data is freed now; it is only a key from here on. */
 	dg_owner_destroy(iommu_data);
+	dg_vfio_cont_put(iommu_data);
 	dg_hook_leave();
 }
 
@@ -611,7 +1017,12 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.wrapper = dg_vfio_unpin,
 		.orig = DG_ORIG_REF(vfio_unpin),
 		.provides = DG_PROT_VFIO_UNMAP,
-	}, {
+	},
+	/* The replay of a container's mappings into a new domain. */
+	DG_IOMMU_MAP_ROW(DG_PROT_VFIO_MAP, true),
+	DG_CC_ROW("intel_iommu_enforce_cache_coherency", intel),
+	DG_CC_ROW("amd_iommu_enforce_cache_coherency", amd),
+	{
 		/* Flush-ahead only: without it each unpin flushes alone. */
 		.symbol = "vfio_sync_unpin",
 		.fallbacks = dg_vfio_sync_unpin_clones,
@@ -632,4 +1043,5 @@ struct dg_hook_set dg_vfio_type1_hooks = {
 	.hooks = dg_vfio_type1_rows,
 	.state = dg_vfio_type1_state,
 	.nr = ARRAY_SIZE(dg_vfio_type1_rows),
+	.disarmed = dg_vfio_conts_free,
 };

@@ -97,6 +97,12 @@ struct dg_domain {
 	const void *iommu_domain;
 	pid_t pid;
 	int coherent;			/* enum dg_coherent, READ/WRITE_ONCE */
+	/*
+	 * This domain's own answer, where it may differ from @coherent (the
+	 * owner's: a VFIO container's pages are reachable through all of its
+	 * domains, so it is coherent only when all of them are).
+	 */
+	int own_coherent;
 	int policy;			/* enum dg_policy, READ/WRITE_ONCE */
 	bool listed;			/* on dg_registry_list */
 	atomic64_t mapped_bytes;
@@ -148,6 +154,10 @@ struct dg_domain *dg_domain_find(const void *owner_key,
 				 const void *iommu_domain);
 bool dg_owner_known(const void *owner_key);
 bool dg_owner_has_domain(const void *owner_key);
+bool dg_owner_own_noncoherent(const void *owner_key);
+bool dg_domain_only_group(struct dg_domain *d, const void *group);
+struct dg_domain *dg_owner_other(const void *owner_key,
+				 const void *iommu_domain);
 void dg_owner_set_coherent(const void *owner_key, int coherent);
 void dg_owner_destroy(const void *owner_key);
 void dg_owner_account(const void *owner_key, s64 mapped_delta);

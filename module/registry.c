@@ -95,6 +95,7 @@ struct dg_domain *dg_domain_get_or_create(enum dg_owner owner,
 	d->iommu_domain = iommu_domain;
 	d->pid = task_tgid_nr(current);
 	d->coherent = DG_COH_UNKNOWN;
+	d->own_coherent = DG_COH_UNKNOWN;
 	d->policy = READ_ONCE(dg_default_policy);
 
 	ret = kobject_init_and_add(&d->kobj, &dg_domain_ktype,
@@ -174,6 +175,19 @@ bool dg_domain_remove_group(struct dg_domain *d, const void *group)
 	return empty;
 }
 
+/* Is @group the one group attached to @d? */
+bool dg_domain_only_group(struct dg_domain *d, const void *group)
+{
+	struct dg_group *g;
+	bool ret;
+
+	spin_lock(&dg_registry_lock);
+	g = list_first_entry_or_null(&d->groups, struct dg_group, node);
+	ret = g && g->group == group && list_is_singular(&d->groups);
+	spin_unlock(&dg_registry_lock);
+	return ret;
+}
+
 int dg_domain_devices(struct dg_domain *d, char *buf, size_t len)
 {
 	struct dg_group *g;
@@ -248,6 +262,43 @@ bool dg_owner_known(const void *owner_key)
 bool dg_owner_has_domain(const void *owner_key)
 {
 	return dg_owner_has(owner_key, true);
+}
+
+/*
+ * Another entry of the owner than @iommu_domain's, with an IOMMU domain
+ * (referenced), or NULL.
+ */
+struct dg_domain *dg_owner_other(const void *owner_key,
+				 const void *iommu_domain)
+{
+	struct dg_domain *d, *found = NULL;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node) {
+		if (d->owner_key == owner_key && d->iommu_domain &&
+		    d->iommu_domain != iommu_domain) {
+			found = d;
+			kobject_get(&d->kobj);
+			break;
+		}
+	}
+	spin_unlock(&dg_registry_lock);
+	return found;
+}
+
+/* Does one of the owner's domains say it is not coherent itself? */
+bool dg_owner_own_noncoherent(const void *owner_key)
+{
+	struct dg_domain *d;
+	bool found = false;
+
+	spin_lock(&dg_registry_lock);
+	list_for_each_entry(d, &dg_registry_list, node)
+		if (d->owner_key == owner_key &&
+		    READ_ONCE(d->own_coherent) == DG_COH_NO)
+			found = true;
+	spin_unlock(&dg_registry_lock);
+	return found;
 }
 
 void dg_owner_set_coherent(const void *owner_key, int coherent)

@@ -11,6 +11,11 @@
  *                            device cdev (/dev/vfio/devices/vfioN) bound
  *                            to it and attached to the IOAS; map/unmap
  *                            then use IOMMU_IOAS_MAP/UNMAP
+ *   open-ioas / attach-ioas [GROUP]
+ *                            the two halves of open-iommufd: maps made in
+ *                            between go to the IOAS before any domain
+ *                            (the attach fills it, between the markers
+ *                            check-join NAME GROUP reads)
  *   reattach-iommufd         a new IOAS, and the device attached to it
  *                            (replacing the first); maps go there now
  *   trace-start              enable dmaguard:dmaguard_flush, iommu:map,
@@ -40,6 +45,24 @@
  *                            of physically contiguous runs (same pages every
  *                            time: tests/vm/perf-* compare with and without
  *                            dmaguard on one physical layout)
+ *   join GROUP / leave GROUP another group joins the open container
+ *                            (VFIO_GROUP_SET_CONTAINER) / leaves it
+ *                            (VFIO_GROUP_UNSET_CONTAINER), between
+ *                            trace markers
+ *   check-join NAME GROUP flush|none
+ *                            the oracle over that join: every page of NAME
+ *                            (mapped before it) was mapped into the new
+ *                            domain (an iommu:map of its iova and pfn in
+ *                            the join), flushed (reason map) before that
+ *                            iommu:map; or no flush at all in the join
+ *   check-leave NAME GROUP teardown|none
+ *                            every page of NAME flushed exactly once
+ *                            (reason teardown) in the leave; or no flush
+ *   check-unmap NAME flush|none
+ *                            the unmap half of check (for a buffer mapped
+ *                            before a join and unmapped after it)
+ *   check-map NAME none      no flush at that buffer's map
+ *   domains N                this process owns exactly N domains/<id>
  *   sh CMD                   run a shell command (for sysfs pokes)
  *   close                    close group and container (device and
  *                            iommufd)
@@ -182,24 +205,34 @@ static int do_open(int grp)
 	return 0;
 }
 
-static int do_open_iommufd(int grp)
+/* /dev/iommu and an IOAS, no device yet: maps go to the IOAS. */
+static int do_open_ioas(void)
 {
 	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
-	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
 
 	iommufd = open("/dev/iommu", O_RDWR);
-	vdev = dg_open_group_cdev(grp);
-	if (iommufd < 0 || vdev < 0) {
-		tap(false, "open /dev/iommu and the VFIO cdev of group %d: %s",
-		    grp, strerror(errno));
-		return -1;
-	}
-	if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
-		tap(false, "IOMMU_IOAS_ALLOC: %s", strerror(errno));
+	if (iommufd < 0 || ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc)) {
+		tap(false, "open /dev/iommu and IOMMU_IOAS_ALLOC: %s",
+		    strerror(errno));
 		return -1;
 	}
 	ioas_id = alloc.out_ioas_id;
+	return 0;
+}
+
+/* The group's device cdev bound to iommufd and attached to the IOAS. */
+static int do_attach_ioas(int grp)
+{
+	struct vfio_device_bind_iommufd bind = { .argsz = sizeof(bind) };
+	struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof(at) };
+
+	marker("dgmark join-begin %d", grp);
+	vdev = dg_open_group_cdev(grp);
+	if (vdev < 0) {
+		tap(false, "open the VFIO cdev of group %d: %s", grp,
+		    strerror(errno));
+		return -1;
+	}
 	bind.iommufd = iommufd;
 	if (ioctl(vdev, VFIO_DEVICE_BIND_IOMMUFD, &bind)) {
 		tap(false, "VFIO_DEVICE_BIND_IOMMUFD: %s", strerror(errno));
@@ -211,7 +244,13 @@ static int do_open_iommufd(int grp)
 		    ioas_id, strerror(errno));
 		return -1;
 	}
+	marker("dgmark join-end %d", grp);
 	return 0;
+}
+
+static int do_open_iommufd(int grp)
+{
+	return do_open_ioas() ? -1 : do_attach_ioas(grp);
 }
 
 /* Moves the device to a new IOAS (VFIO replaces the attachment). */
@@ -725,6 +764,189 @@ static void check_teardown(struct buf *b)
 	    b->name, bad, n);
 }
 
+/* ---- a second group joining and leaving the container ---- */
+
+#define MAXGRP 8
+static int xgroup_no[MAXGRP], xgroup_fd[MAXGRP], nxgroups;
+
+static void do_join(int grp)
+{
+	char path[64];
+	int fd;
+
+	marker("dgmark join-begin %d", grp);
+	snprintf(path, sizeof(path), "/dev/vfio/%d", grp);
+	fd = open(path, O_RDWR);
+	if (fd < 0 || nxgroups == MAXGRP ||
+	    ioctl(fd, VFIO_GROUP_SET_CONTAINER, &container)) {
+		tap(false, "group %d joins the container: %s", grp,
+		    strerror(errno));
+		return;
+	}
+	marker("dgmark join-end %d", grp);
+	xgroup_no[nxgroups] = grp;
+	xgroup_fd[nxgroups++] = fd;
+	tap(true, "group %d joins the container", grp);
+}
+
+static void do_leave(int grp)
+{
+	int i;
+
+	for (i = 0; i < nxgroups; i++)
+		if (xgroup_no[i] == grp)
+			break;
+	if (i == nxgroups) {
+		tap(false, "leave %d: group not joined", grp);
+		return;
+	}
+	marker("dgmark leave-begin %d", grp);
+	if (ioctl(xgroup_fd[i], VFIO_GROUP_UNSET_CONTAINER)) {
+		tap(false, "group %d leaves the container: %s", grp,
+		    strerror(errno));
+		return;
+	}
+	marker("dgmark leave-end %d", grp);
+	close(xgroup_fd[i]);
+	xgroup_no[i] = xgroup_no[--nxgroups];
+	xgroup_fd[i] = xgroup_fd[nxgroups];
+	tap(true, "group %d leaves the container", grp);
+}
+
+/* Flush events (of @reason, or any if < 0) in the window (lo, hi). */
+static long flushes_in(long lo, long hi, int reason)
+{
+	long k, n = 0;
+
+	for (k = lo + 1; k < hi; k++)
+		n += evs[k].kind == EV_FLUSH &&
+		     (reason < 0 || evs[k].reason == reason);
+	return n;
+}
+
+static void check_join(struct buf *b, int grp, bool expect_flush)
+{
+	char nb[32];
+	long jb, je, k;
+	size_t n = b->size / PAGE, i, bad_map = 0, bad_flush = 0;
+
+	snprintf(nb, sizeof(nb), "%d", grp);
+	jb = find_mark("join-begin", nb);
+	je = find_mark("join-end", nb);
+	if (jb < 0 || je < 0) {
+		tap(false, "%s: trace has the join %d markers", b->name, grp);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t iova = b->iova + i * PAGE, pa = b->phys[i];
+
+		k = covering(EV_MAP, 0, jb, je, iova, false);
+		if (k < 0 || evs[k].c + (iova - evs[k].a) != pa) {
+			bad_map++;
+			continue;
+		}
+		bad_flush += covering(EV_FLUSH, 0, jb, k, pa, false) < 0;
+	}
+	tap(!bad_map, "%s (%zu bytes%s): replayed into the new domain at group %d's join: an iommu:map of every page's iova and pfn (%zu missing)",
+	    b->name, b->size, b->thp ? ", THP" : "", grp, bad_map);
+	if (expect_flush)
+		tap(!bad_flush, "%s: every replayed page flushed (reason=map) before its iommu:map in the new domain (%zu of %zu missing)",
+		    b->name, bad_flush, n);
+	else
+		tap(flushes_in(jb, je, -1) == 0,
+		    "%s: no dmaguard_flush at group %d's join (saw %ld)",
+		    b->name, grp, flushes_in(jb, je, -1));
+}
+
+static void check_leave(struct buf *b, int grp, bool expect_flush)
+{
+	char nb[32];
+	long lb, le, k;
+	size_t n = b->size / PAGE, i, bad = 0;
+
+	snprintf(nb, sizeof(nb), "%d", grp);
+	lb = find_mark("leave-begin", nb);
+	le = find_mark("leave-end", nb);
+	if (lb < 0 || le < 0) {
+		tap(false, "%s: trace has the leave %d markers", b->name, grp);
+		return;
+	}
+	if (!expect_flush) {
+		tap(flushes_in(lb, le, -1) == 0,
+		    "%s: no dmaguard_flush at group %d's leave (saw %ld)",
+		    b->name, grp, flushes_in(lb, le, -1));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		long hits = 0;
+
+		for (k = lb + 1; k < le; k++)
+			hits += evs[k].kind == EV_FLUSH && evs[k].reason == 2 &&
+				b->phys[i] >= evs[k].a &&
+				b->phys[i] < evs[k].a + evs[k].b;
+		bad += hits != 1;
+	}
+	tap(!bad, "%s (%zu bytes%s): every page flushed exactly once (reason=teardown) when group %d's domain went (%zu of %zu not)",
+	    b->name, b->size, b->thp ? ", THP" : "", grp, bad, n);
+}
+
+static void check_unmap(struct buf *b, bool expect_flush)
+{
+	long ub = find_mark("unmap-begin", b->name);
+	long ue = find_mark("unmap-end", b->name);
+	size_t n = b->size / PAGE, i, bad = 0;
+
+	if (ub < 0 || ue < 0) {
+		tap(false, "%s: trace has the unmap markers", b->name);
+		return;
+	}
+	if (!expect_flush) {
+		tap(flushes_in(ub, ue, -1) == 0,
+		    "%s: no dmaguard_flush at its unmap (saw %ld)", b->name,
+		    flushes_in(ub, ue, -1));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		long u = covering(EV_UNMAP, 0, ub, ue, b->iova + i * PAGE, true);
+
+		bad += u < 0 || covering(EV_FLUSH, 1, u, ue, b->phys[i],
+					 false) < 0;
+	}
+	tap(!bad, "%s: every page flushed (reason=unmap) after its iommu:unmap (%zu of %zu missing)",
+	    b->name, bad, n);
+}
+
+/* No flush while the buffer was mapped. */
+static void check_map_none(struct buf *b)
+{
+	long mb = find_mark("map-begin", b->name);
+	long me = find_mark("map-end", b->name);
+
+	tap(mb >= 0 && me >= 0 && flushes_in(mb, me, -1) == 0,
+	    "%s: no dmaguard_flush at its map (saw %ld)", b->name,
+	    mb >= 0 && me >= 0 ? flushes_in(mb, me, -1) : -1);
+}
+
+/* Domains this process owns. */
+static int my_domains(void)
+{
+	DIR *d = opendir(DGSYS "/domains");
+	struct dirent *e;
+	char path[512];
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), DGSYS "/domains/%s/pid", e->d_name);
+		n += read_ll(path) == getpid();
+	}
+	closedir(d);
+	return n;
+}
+
 /* ---- counters ---- */
 
 static long long c_dom_bytes, c_dom_map, c_dom_unmap, c_glob_bytes,
@@ -1078,6 +1300,56 @@ int main(int argc, char **argv)
 				check_teardown(b);
 			else
 				tap(false, "check-teardown %s: no such buffer", a);
+		} else if (!strcmp(cmd, "open-ioas")) {
+			if (do_open_ioas())
+				return 1;
+		} else if (!strcmp(cmd, "attach-ioas")) {
+			const char *g = line[11] ? line + 12 : getenv("DG_GROUP");
+
+			if (do_attach_ioas(g ? atoi(g) : -1))
+				return 1;
+			tap(true, "device of group %s attached to the IOAS", g);
+		} else if (!strcmp(cmd, "join") || !strcmp(cmd, "leave")) {
+			int grp = -1;
+
+			sscanf(line, "%*s %d", &grp);
+			if (!strcmp(cmd, "join"))
+				do_join(grp);
+			else
+				do_leave(grp);
+		} else if (!strcmp(cmd, "check-join") ||
+			   !strcmp(cmd, "check-leave") ||
+			   !strcmp(cmd, "check-unmap") ||
+			   !strcmp(cmd, "check-map")) {
+			struct buf *b;
+			int grp = -1;
+
+			if (!strcmp(cmd, "check-unmap") ||
+			    !strcmp(cmd, "check-map"))
+				sscanf(line, "%*s %255s %31s", a, c);
+			else
+				sscanf(line, "%*s %255s %d %31s", a, &grp, c);
+			write_file(TRACEFS "/tracing_on", "0");
+			load_trace();
+			write_file(TRACEFS "/tracing_on", "1");
+			b = find_buf(a);
+			if (!b)
+				tap(false, "%s %s: no such buffer", cmd, a);
+			else if (!strcmp(cmd, "check-join"))
+				check_join(b, grp, !strcmp(c, "flush"));
+			else if (!strcmp(cmd, "check-leave"))
+				check_leave(b, grp, !strcmp(c, "teardown"));
+			else if (!strcmp(cmd, "check-map"))
+				check_map_none(b);
+			else
+				check_unmap(b, !strcmp(c, "flush"));
+		} else if (!strcmp(cmd, "domains")) {
+			int want = -1;
+
+			sscanf(line, "domains %d", &want);
+			tap(my_domains() == want,
+			    "this process owns %d domains/<id> (has %d)", want,
+			    my_domains());
 		} else if (!strcmp(cmd, "check-waits")) {
 			sscanf(line, "check-waits %255s", a);
 			check_waits(a);
@@ -1118,6 +1390,8 @@ int main(int argc, char **argv)
 				close(iommufd);
 			if (group >= 0)
 				close(group);
+			while (nxgroups > 0)
+				close(xgroup_fd[--nxgroups]);
 			if (container >= 0)
 				close(container);
 			group = container = vdev = iommufd = -1;

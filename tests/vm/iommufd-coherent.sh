@@ -45,5 +45,19 @@ close
 check-teardown leftover
 CMDS
 t "domain directory removed when the device closed" [ -z "$(ls $DG/domains)" ]
+# Map before attach: the IOAS holds areas when the device attaches, and
+# iommufd fills the new HWPT's domain inside the attach. Its coherency is
+# decided (enforce_cache_coherency) before the fill: the fill flushes nothing.
+dgvfio <<CMDS
+open-ioas
+trace-start
+map early1 1048576 scattered
+map early2 4194304 thp
+attach-ioas $G
+check-join early1 $G none
+check-join early2 $G none
+sh . /dg/tap.sh; t "map before attach: the domain reads coherent 1" [ "\$(cat \$DG/domains/*/coherent)" = 1 ]
+close
+CMDS
 rmmod dmaguard
 t "dmaguard unloads cleanly" [ ! -d $DG ]

@@ -108,5 +108,19 @@ t "replaced-to domain removed when the device closed" [ -z "$(ls $DG/domains)" ]
 # dmaguard unloaded and reloaded while a process loops map/unmap.
 reload_under_loop open-iommufd 20 5
 t "no iommufd domain left behind by the loop" [ -z "$(ls $DG/domains)" ]
+# Map before attach: the IOAS holds areas when the device attaches, and
+# iommufd fills the new HWPT's domain inside the attach. Its coherency is
+# decided (enforce_cache_coherency) before the fill: the fill flushes every page before its iommu:map.
+dgvfio <<CMDS
+open-ioas
+trace-start
+map early1 1048576 scattered
+map early2 4194304 thp
+attach-ioas $G
+check-join early1 $G flush
+check-join early2 $G flush
+sh . /dg/tap.sh; t "map before attach: the domain reads coherent 0" [ "\$(cat \$DG/domains/*/coherent)" = 0 ]
+close
+CMDS
 rmmod dmaguard
 t "dmaguard unloads cleanly at the end" [ ! -d $DG ]

@@ -79,3 +79,6 @@ done
 t "dmaguard_domain: two policy events for two writes" [ "$(grep -c "dmaguard_domain: domain=$d event=policy" $T/trace)" = 2 ]
 rmmod dmaguard
 t "dmaguard unloads cleanly" [ ! -d $DG ]
+
+# The same boot has a second edu device: the replay into a new domain.
+. /dg/vfio-replay.sh

@@ -1019,7 +1019,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.provides = DG_PROT_VFIO_UNMAP,
 	},
 	/* The replay of a container's mappings into a new domain. */
-	DG_IOMMU_MAP_ROW(DG_PROT_VFIO_MAP, true),
+	DG_IOMMU_MAP_ROW(DG_PROT_NONE, true),
 	DG_CC_ROW("intel_iommu_enforce_cache_coherency", intel),
 	DG_CC_ROW("amd_iommu_enforce_cache_coherency", amd),
 	{

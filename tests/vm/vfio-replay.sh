@@ -108,6 +108,17 @@ check-join off1 $GB none
 close
 CMDS
 echo 1 > $DG/enabled
+# ... nor under policy never (the new domain's, from default_policy).
+echo never > $DG/default_policy
+dgvfio <<CMDS
+open $GA
+trace-start
+map nev1 1048576 scattered
+join $GB
+check-join nev1 $GB none
+close
+CMDS
+echo auto > $DG/default_policy
 echo -1 > $P
 t "no domain left after the containers closed" [ -z "$(ls $DG/domains)" ]
 rmmod_dg

@@ -476,6 +476,7 @@ static int dg_arm_one(struct dg_hook_set *set, struct dg_hook_state *st,
 		return -ENOENT;
 	}
 	st->addr = addr;
+	st->resolved = name;
 
 	if (h->kind == DG_HOOK_SYMBOL) {
 		if (!dg_arch_branch_ok(addr)) {
@@ -540,6 +541,7 @@ static void dg_disarm_one(struct dg_hook_state *st)
 		dg_ops_release(st);
 	st->armed = false;
 	st->live = false;
+	st->resolved = NULL;
 }
 
 static void dg_set_prots(struct dg_hook_set *set, enum dg_pstate state,
@@ -732,9 +734,12 @@ static int dg_arm_set(struct dg_hook_set *set)
 		set->state[i].hook = h;
 		if (h->skip_flags & skip)
 			continue;
+		set->state[i].absent = false;
 		ret = dg_arm_one(set, &set->state[i], why, sizeof(why));
 		/* An optional row we may not call is as good as absent. */
 		if ((ret == -ENOENT || ret == -EPERM) && h->optional) {
+			set->state[i].absent = true;
+			set->state[i].resolved = NULL;
 			ret = 0;
 			continue;
 		}
@@ -845,6 +850,54 @@ static int dg_module_notify(struct notifier_block *nb, unsigned long action,
 	return ret ? notifier_from_errno(ret) : NOTIFY_OK;
 }
 
+/*
+ * /sys/kernel/dmaguard/hooks: every row of every set, one line each, for
+ * bug reports ("which function did each hook point resolve to here"):
+ *   <set> <row> <state> <resolved>
+ * state: live (calls are redirected), armed (resolved and checked, lazy:
+ * registered at first need), absent (optional, not on this kernel),
+ * skipped (not needed on this kernel), off (the set is not armed);
+ * resolved: the function the row resolved to (a fallback name or a
+ * compiler clone such as .isra.0), or "-".
+ */
+static ssize_t hooks_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	unsigned int i, j, skip;
+	const char *state;
+	ssize_t off = 0;
+
+	mutex_lock(&dg_hooks_mutex);
+	for (i = 0; i < ARRAY_SIZE(dg_sets); i++) {
+		struct dg_hook_set *set = dg_sets[i];
+
+		skip = set->skip_flags ? set->skip_flags() : 0;
+		for (j = 0; j < set->nr; j++) {
+			const struct dg_hook *h = &set->hooks[j];
+			const struct dg_hook_state *st = &set->state[j];
+
+			if (!set->armed)
+				state = "off";
+			else if (h->skip_flags & skip)
+				state = "skipped";
+			else if (st->absent)
+				state = "absent";
+			else if (st->live || h->kind != DG_HOOK_WRAP)
+				state = "live";
+			else
+				state = "armed";
+			off += sysfs_emit_at(buf, off, "%s %s %s %s\n", set->name,
+					     h->symbol, state,
+					     set->armed && st->resolved ?
+					     st->resolved : "-");
+		}
+	}
+	mutex_unlock(&dg_hooks_mutex);
+	return off;
+}
+
+static struct kobj_attribute dg_attr_hooks = __ATTR_RO(hooks);
+
 static void dg_hooks_quiesce(int base_refs);
 
 static struct notifier_block dg_module_nb = {
@@ -857,9 +910,14 @@ int dg_hooks_init(unsigned long require_mask)
 	int ret;
 
 	dg_require_mask = require_mask;
-	ret = register_module_notifier(&dg_module_nb);
+	ret = dg_sysfs_add_file(&dg_attr_hooks.attr);
 	if (ret)
 		return ret;
+	ret = register_module_notifier(&dg_module_nb);
+	if (ret) {
+		dg_sysfs_remove_file(&dg_attr_hooks.attr);
+		return ret;
+	}
 
 	mutex_lock(&dg_hooks_mutex);
 	for (i = 0; i < ARRAY_SIZE(dg_sets); i++) {
@@ -901,6 +959,7 @@ err_disarm:
 	 * loader holds one reference during init.
 	 */
 	dg_hooks_quiesce(1);
+	dg_sysfs_remove_file(&dg_attr_hooks.attr);
 	return ret;
 }
 
@@ -935,6 +994,7 @@ static void dg_hooks_quiesce(int base_refs)
 
 void dg_hooks_exit(void)
 {
+	dg_sysfs_remove_file(&dg_attr_hooks.attr);
 	unregister_module_notifier(&dg_module_nb);
 	dg_hooks_quiesce(0);
 }

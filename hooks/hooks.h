@@ -117,6 +117,8 @@ struct dg_hook_state {
 	bool armed;
 	bool live;			/* registered with ftrace */
 	struct dg_shared *sh;		/* a shared row's one registration */
+	const char *resolved;		/* the name it resolved to, or NULL */
+	bool absent;			/* optional, not on this kernel */
 };
 
 struct dg_hook_set {

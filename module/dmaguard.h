@@ -266,6 +266,9 @@ static inline void dg_test_seam_exit(void) {}
 
 /* sysfs.c */
 int dg_sysfs_init(void);
+struct attribute;
+int dg_sysfs_add_file(const struct attribute *attr);
+void dg_sysfs_remove_file(const struct attribute *attr);
 void dg_sysfs_exit(void);
 extern const struct attribute_group *dg_domain_groups[];
 

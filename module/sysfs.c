@@ -213,6 +213,20 @@ const struct attribute_group *dg_domain_groups[] = {
 	NULL,
 };
 
+/*
+ * A global file whose contents another layer owns (hooks/: the hook rows),
+ * so that the core does not call up into it.
+ */
+int dg_sysfs_add_file(const struct attribute *attr)
+{
+	return sysfs_create_file(dg_kobj, attr);
+}
+
+void dg_sysfs_remove_file(const struct attribute *attr)
+{
+	sysfs_remove_file(dg_kobj, attr);
+}
+
 int dg_sysfs_init(void)
 {
 	int ret;

@@ -290,6 +290,24 @@ t "non-root read of audit registers no kprobe ($n calls); it has the symbol line
 t "audit has the cfi line ($(grep '^cfi ' /tmp/nr-audit.txt))" grep -Eq '^cfi (ibt|bti): ' /tmp/nr-audit.txt
 t "status names the branch-target state" sh -c "dmaguardctl status | grep -Eq '^branch targets:  (ibt|bti): '"
 
+# The hook rows and what each resolved to on this kernel (bug reports):
+# Debian's kernels have vfio_sync_unpin only as a .isra.0 clone; the lazy
+# pin row is resolved but not registered until a map needs a flush.
+t "hooks: vfio_sync_unpin resolved to its .isra.0 clone, live" \
+	grep -qx 'vfio-type1 vfio_sync_unpin live vfio_sync_unpin.isra.0' $DG/hooks
+t "hooks: the lazy pin row armed, not registered yet" \
+	grep -qx 'vfio-type1 vfio_pin_pages_remote armed vfio_pin_pages_remote' $DG/hooks
+t "hooks: the iommufd set is off on a kernel without IOMMUFD" \
+	sh -c "! grep '^iommufd ' $DG/hooks | grep -v ' off -\$'"
+dmaguardctl status --verbose > /tmp/st-v.txt
+t "status --verbose lists every hook row ($(grep -c . $DG/hooks) rows)" \
+	[ "$(sed -n '/^hook rows/,$p' /tmp/st-v.txt | grep -c '^  ')" = "$(grep -c . $DG/hooks)" ]
+t "status --verbose shows the clone the unpin-list row resolved to" \
+	grep -Eq '^  vfio-type1 +vfio_sync_unpin +live +vfio_sync_unpin\.isra\.0$' /tmp/st-v.txt
+t "status --json --verbose has the rows" sh -c "dmaguardctl --json status -v | jsonq .hooks.0.set | grep -qx vfio-type1"
+run status --bogus
+t "status rejects an unknown argument (exit 2)" [ "$RC" = 2 ]
+
 rmmod dmaguard
 run status
 t "after rmmod: status exits 4" [ "$RC" = 4 ]

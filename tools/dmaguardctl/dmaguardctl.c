@@ -38,11 +38,18 @@ static void usage(FILE *f);
 static int cmd_status(int argc, char **argv)
 {
 	static struct status s;
+	bool verbose = false;
 	int ret;
 
-	(void)argc;
-	(void)argv;
-	ret = status_read(&s);
+	if (argc == 1) {
+		if (strcmp(argv[0], "-v") && strcmp(argv[0], "--verbose")) {
+			err("'status' takes no argument but -v, --verbose");
+			usage(stderr);
+			return EX_USAGE;
+		}
+		verbose = true;
+	}
+	ret = status_read(&s, verbose);
 	if (ret)
 		return ret;
 	if (json)
@@ -288,7 +295,7 @@ static const struct command {
 	int nargs, maxargs;	/* the command checks its optional ones */
 	int (*fn)(int argc, char **argv);	/* argv[-1] is the name */
 } commands[] = {
-	{ "status",	0, 0, cmd_status },
+	{ "status",	0, 1, cmd_status },
 	{ "domains",	0, 1, cmd_domains },
 	{ "stats",	0, 0, cmd_stats },
 	{ "set",	2, 2, cmd_set },
@@ -304,8 +311,9 @@ static void usage(FILE *f)
 "usage: dmaguardctl [--json] COMMAND [ARGS]\n"
 "\n"
 "commands:\n"
-"  status                      version, kernel, enabled, default policy,\n"
-"                              protections\n"
+"  status [-v|--verbose]       version, kernel, enabled, default policy,\n"
+"                              protections; -v: every hook row, and the\n"
+"                              function it resolved to on this kernel\n"
 "  domains [-v|--verbose]      tracked IOMMU domains (id, owner, pid, devices,\n"
 "                              coherent, policy, flushing, mapped/flushed bytes;\n"
 "                              -v: the owner's comm, VM name and UUID)\n"

@@ -99,6 +99,13 @@ struct prot_line {
 
 #define MAX_PROT_LINES 2048
 
+/* One line of the hooks file: a hook row and what it resolved to. */
+struct hook_row {
+	char set[32], row[96], state[16], resolved[128];
+};
+
+#define MAX_HOOK_ROWS 256
+
 struct status {
 	char version[64], enabled[16], policy[16], prots[4096];
 	char audit[2048], cfi[256];
@@ -106,9 +113,12 @@ struct status {
 	int ndomains;
 	struct prot_line prot[MAX_PROT_LINES];
 	int nprot;
+	/* status --verbose: -1 when the module has no hooks file */
+	struct hook_row hook[MAX_HOOK_ROWS];
+	int nhooks;
 };
 
-int status_read(struct status *s);
+int status_read(struct status *s, bool verbose);
 
 struct stat_kv {
 	char key[64];

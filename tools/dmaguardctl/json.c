@@ -155,6 +155,18 @@ void json_status(const struct status *s)
 		jclose('}');
 	}
 	jclose(']');
+	if (s->nhooks > 0) {
+		jopen("hooks", '[');
+		for (i = 0; i < s->nhooks; i++) {
+			jopen(NULL, '{');
+			jstr("set", s->hook[i].set);
+			jstr("row", s->hook[i].row);
+			jstr("state", s->hook[i].state);
+			jstr("resolved", s->hook[i].resolved);
+			jclose('}');
+		}
+		jclose(']');
+	}
 	jclose('}');
 }
 

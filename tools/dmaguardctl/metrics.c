@@ -26,7 +26,7 @@ void metrics_collect(struct metrics *m)
 	memset(m, 0, sizeof(*m));
 	m->loaded = module_loaded();
 	if (m->loaded) {
-		m->have_status = !status_read(&m->status);
+		m->have_status = !status_read(&m->status, false);
 		m->have_stats = !stats_read(&m->stats);
 		n = domain_list(m->doms, MAX_DOMAINS, true);
 		m->have_domains = n >= 0;

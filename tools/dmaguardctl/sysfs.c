@@ -153,7 +153,35 @@ void cfi_state(const char *audit, char *out, size_t len)
 }
 
 /* What 'status' shows; an exit code. */
-int status_read(struct status *s)
+/* The hooks file's rows (status --verbose); -1 rows if there is none. */
+static void hooks_read(struct status *s)
+{
+	static char buf[32768];
+	char *line, *save;
+
+	s->nhooks = -1;
+	if (dg_read("hooks", buf, sizeof(buf)))
+		return;
+	s->nhooks = 0;
+	for (line = strtok_r(buf, "\n", &save);
+	     line && s->nhooks < MAX_HOOK_ROWS;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct hook_row *h = &s->hook[s->nhooks];
+		char set[32], row[96], state[16], res[128];
+
+		if (sscanf(line, "%31s %95s %15s %127s", set, row, state,
+			   res) != 4)
+			continue;
+		sanitize_text(set, strlen(set), h->set, sizeof(h->set));
+		sanitize_text(row, strlen(row), h->row, sizeof(h->row));
+		sanitize_text(state, strlen(state), h->state, sizeof(h->state));
+		sanitize_text(res, strlen(res), h->resolved,
+			      sizeof(h->resolved));
+		s->nhooks++;
+	}
+}
+
+int status_read(struct status *s, bool verbose)
 {
 	char *line, *save;
 	unsigned int ids[MAX_DOMAINS];
@@ -190,6 +218,8 @@ int status_read(struct status *s)
 		p->detail = off ? line + off : "";
 		s->nprot++;
 	}
+	if (verbose)
+		hooks_read(s);
 	return EX_OK;
 }
 

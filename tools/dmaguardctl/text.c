@@ -18,6 +18,16 @@ void text_status(const struct status *s)
 	for (i = 0; i < s->nprot; i++)
 		printf("  %-14s %-15s %s\n", s->prot[i].name, s->prot[i].state,
 		       s->prot[i].detail);
+	if (s->nhooks < 0) {
+		printf("hook rows:       not reported by this module version\n");
+		return;
+	}
+	if (!s->nhooks)
+		return;
+	printf("hook rows (set, function hooked, state, resolved to):\n");
+	for (i = 0; i < s->nhooks; i++)
+		printf("  %-11s %-44s %-8s %s\n", s->hook[i].set,
+		       s->hook[i].row, s->hook[i].state, s->hook[i].resolved);
 }
 
 void text_domains(const struct domain *dd, int n)

@@ -36,6 +36,9 @@ for src in tests/unit/*.c; do
 	[ $rc = 0 ] || result fail "host: unit test $name exits 0"
 done
 
+# scripts/matrix, the compatibility table, on a fake run directory.
+. tests/host/matrix.sh
+
 # dmaguardctl: build, --help/man page, exit codes, golden text and JSON
 # against a fake sysfs tree, the audit against a fake sysroot.
 . tests/host/dmaguardctl.sh

@@ -585,7 +585,7 @@ static void dg_disarm_set(struct dg_hook_set *set)
 	unsigned int i;
 
 	lockdep_assert_held(&dg_hooks_mutex);
-	WRITE_ONCE(set->live, false);
+	WRITE_ONCE(set->live, 0);
 	for (i = set->nr; i-- > 0;)
 		dg_disarm_one(&set->state[i]);
 	if (set->armed && set->disarmed)
@@ -601,19 +601,19 @@ static void dg_disarm_set(struct dg_hook_set *set)
  * 0 when they are live, or when the set is not armed (being unloaded: its
  * wrappers are on their way out too); else the operation must fail.
  */
-int dg_hook_need(struct dg_hook_set *set)
+int dg_hook_need(struct dg_hook_set *set, unsigned int which)
 {
 	char why[DG_DETAIL_LEN];
 	unsigned int i;
 	int ret = 0;
 
-	if (likely(READ_ONCE(set->live)))
+	if (likely((READ_ONCE(set->live) & which) == which))
 		return 0;
 	mutex_lock(&dg_hooks_mutex);
 	for (i = 0; set->armed && !ret && i < set->nr; i++) {
 		struct dg_hook_state *st = &set->state[i];
 
-		if (st->armed && st->hook->lazy && !st->live) {
+		if (st->armed && (st->hook->lazy & which) && !st->live) {
 			ret = dg_hook_go_live(st);
 			if (ret)
 				dg_live_failed(why, sizeof(why),
@@ -621,7 +621,7 @@ int dg_hook_need(struct dg_hook_set *set)
 		}
 	}
 	if (set->armed && !ret) {
-		WRITE_ONCE(set->live, true);
+		WRITE_ONCE(set->live, set->live | which);
 		/* A refusal earlier is over: say armed again. */
 		if (set->need_failed)
 			dg_set_prots(set, DG_PS_ARMED, NULL);

@@ -81,9 +81,10 @@ struct dg_hook {
 	/*
 	 * Resolved and checked with the set (it counts as armed), but only
 	 * registered with ftrace when an operation first needs it
-	 * (dg_hook_need()): until then its calls cost nothing.
+	 * (dg_hook_need() of one of these DG_NEED_* bits): until then its
+	 * calls cost nothing.
 	 */
-	bool lazy;
+	unsigned int lazy;
 	/*
 	 * Optional, per_run rows: asked from the ftrace callback, with the
 	 * calling task's innermost context, whether this call needs nothing
@@ -139,7 +140,7 @@ struct dg_hook_set {
 	 */
 	void (*report)(int err, const char *why);
 	bool armed;
-	bool live;			/* lazy rows registered too */
+	unsigned int live;		/* DG_NEED_* groups of lazy rows registered */
 	bool need_failed;		/* a lazy row refused: reported */
 	/*
 	 * Every object of the target module was created after the set was
@@ -162,13 +163,13 @@ int dg_iommu_map(struct iommu_domain *domain, unsigned long iova,
 bool dg_iommu_map_idle(void);
 DECLARE_STATIC_CALL(dg_orig_iommu_map, dg_iommu_map);
 
-#define DG_IOMMU_MAP_ROW(prot, is_lazy)		\
+#define DG_IOMMU_MAP_ROW(prot, need)		\
 	{					\
 		.symbol = "iommu_map",		\
 		.kind = DG_HOOK_WRAP,		\
 		.vmlinux = true,		\
 		.shared = true,			\
-		.lazy = is_lazy,		\
+		.lazy = need,			\
 		.idle = dg_iommu_map_idle,	\
 		.wrapper = dg_iommu_map,	\
 		.orig = DG_ORIG_REF(iommu_map),	\
@@ -234,7 +235,11 @@ void dg_test_hooks_debugfs(struct dentry *dir);
 /* Resolves [module:]name to a function entry; 0 if absent. */
 unsigned long dg_hook_resolve(const char *module, const char *name);
 
-int dg_hook_need(struct dg_hook_set *set);
+/* Groups of lazy rows: an operation registers the ones it needs. */
+#define DG_NEED_PIN	1U	/* a map that flushes: the pin row */
+#define DG_NEED_REPLAY	2U	/* an attach that may replay: iommu_map */
+
+int dg_hook_need(struct dg_hook_set *set, unsigned int which);
 
 /* Which rows of a set are armed (for protection details). */
 bool dg_hook_armed(const struct dg_hook_set *set, const char *symbol);

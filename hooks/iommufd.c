@@ -623,7 +623,7 @@ static const struct dg_hook dg_iommufd_rows[] = {
 		.orig = DG_ORIG_REF(ifd_unmap),
 		.provides = DG_PROT_IOMMUFD_UNMAP,
 	},
-	DG_IOMMU_MAP_ROW(DG_PROT_IOMMUFD_MAP, false),
+	DG_IOMMU_MAP_ROW(DG_PROT_IOMMUFD_MAP, 0),
 	DG_CC_ROW("intel_iommu_enforce_cache_coherency", intel),
 	DG_CC_ROW("amd_iommu_enforce_cache_coherency", amd),
 	{

@@ -15,7 +15,7 @@
  *                    now; (read) what it returned: 0 from the stub when the
  *                    module is gone
  *   test_need        (write 1) dg_hook_need() on the VFIO set: registers
- *                    its lazy rows as a map that flushes would
+ *                    its pin row as a map that flushes would
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
@@ -102,7 +102,8 @@ DEFINE_DEBUGFS_ATTRIBUTE(dg_test_orig_fops, dg_test_orig_get,
 
 static int dg_test_need_set(void *data, u64 val)
 {
-	return val == 1 ? dg_hook_need(&dg_vfio_type1_hooks) : -EINVAL;
+	return val == 1 ? dg_hook_need(&dg_vfio_type1_hooks, DG_NEED_PIN) :
+			  -EINVAL;
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dg_test_need_fops, NULL, dg_test_need_set, "%llu\n");
 

@@ -790,7 +790,7 @@ static long dg_vfio_ioctl(void *iommu_data, unsigned int cmd,
 		dg_ctx_quiet(&ctx);
 		/* A map that may flush needs the pin hook: nothing mapped if not. */
 		if (cmd == VFIO_IOMMU_MAP_DMA && !ctx.whole) {
-			ret = dg_hook_need(&dg_vfio_type1_hooks);
+			ret = dg_hook_need(&dg_vfio_type1_hooks, DG_NEED_PIN);
 			if (ret)
 				goto out;
 		}
@@ -871,6 +871,7 @@ static void dg_vfio_attached(void *iommu_data, struct iommu_group *group,
 static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
 			  int type)
 {
+	unsigned int need;
 	struct dg_ctx ctx;
 	bool fresh;
 	int ret;
@@ -885,9 +886,11 @@ static int dg_vfio_attach(void *iommu_data, struct iommu_group *group,
 	 * new domain when the group cannot share one (iommu_map), or pinning
 	 * when no IOMMU domain holds them yet.
 	 */
-	if (dg_owner_has_domain(iommu_data) ||
-	    dg_vfio_attach_may_pin(iommu_data)) {
-		ret = dg_hook_need(&dg_vfio_type1_hooks);
+	need = dg_owner_has_domain(iommu_data) ? DG_NEED_REPLAY : 0;
+	if (dg_vfio_attach_may_pin(iommu_data))
+		need |= DG_NEED_PIN;
+	if (need) {
+		ret = dg_hook_need(&dg_vfio_type1_hooks, need);
 		if (ret)
 			goto out;
 	}
@@ -1004,7 +1007,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.symbol = "vfio_pin_pages_remote",
 		.kind = DG_HOOK_WRAP,
 		.per_run = true,
-		.lazy = true,
+		.lazy = DG_NEED_PIN,
 		.pass = dg_vfio_pin_pass,
 		.wrapper = dg_vfio_pin,
 		.orig = DG_ORIG_REF(vfio_pin),
@@ -1019,7 +1022,7 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 		.provides = DG_PROT_VFIO_UNMAP,
 	},
 	/* The replay of a container's mappings into a new domain. */
-	DG_IOMMU_MAP_ROW(DG_PROT_NONE, true),
+	DG_IOMMU_MAP_ROW(DG_PROT_NONE, DG_NEED_REPLAY),
 	DG_CC_ROW("intel_iommu_enforce_cache_coherency", intel),
 	DG_CC_ROW("amd_iommu_enforce_cache_coherency", amd),
 	{

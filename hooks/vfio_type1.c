@@ -674,29 +674,32 @@ static bool dg_vfio_own_flushing(const struct dg_domain *d)
  * in @other (type1 frees a domain without unmapping when another remains):
  * its devices may have left lines behind in any of them. Flush every page
  * @other maps in the recorded ranges once (teardown), the domain gone.
- * Runs under the container's group_lock (write): no map or unmap runs.
- * Returns false if the ranges are not known: the caller keeps flushing.
+ * Runs under the container's group_lock (write): no map or unmap of it
+ * runs. Returns false if the ranges are not known (or no memory for their
+ * copy): the caller keeps the container flushing.
  */
 static bool dg_vfio_teardown(const void *key, struct dg_domain *d,
 			     struct iommu_domain *other)
 {
 	unsigned long run_pfn = 0, run_n = 0, lookups = 0, pfn;
+	struct dg_vfio_cont *c, *copy = NULL;
 	struct dg_flush_batch fb;
-	struct dg_vfio_cont *c;
 	phys_addr_t phys;
 	unsigned int i;
 	u64 iova;
 
+	/* A copy: other containers' maps note their ranges meanwhile. */
 	mutex_lock(&dg_vfio_conts_lock);
 	c = dg_vfio_cont_find(key);
-	if (!c || c->lost) {
-		mutex_unlock(&dg_vfio_conts_lock);
+	if (c && !c->lost)
+		copy = kmemdup(c, sizeof(*c), GFP_KERNEL);
+	mutex_unlock(&dg_vfio_conts_lock);
+	if (!copy)
 		return false;
-	}
 	dg_flush_begin(&fb, d, DG_REASON_TEARDOWN);
-	for (i = 0; i < c->nr; i++) {
-		for (iova = c->r[i].start & PAGE_MASK; iova < c->r[i].end;
-		     iova += PAGE_SIZE) {
+	for (i = 0; i < copy->nr; i++) {
+		for (iova = copy->r[i].start & PAGE_MASK;
+		     iova < copy->r[i].end; iova += PAGE_SIZE) {
 			if (!(++lookups % 512))
 				cond_resched();
 			phys = iommu_iova_to_phys(other, iova);
@@ -714,7 +717,7 @@ static bool dg_vfio_teardown(const void *key, struct dg_domain *d,
 	if (run_n)
 		dg_flush_add(&fb, run_pfn, run_n);
 	dg_flush_end(&fb);
-	mutex_unlock(&dg_vfio_conts_lock);
+	kfree(copy);
 	return true;
 }
 

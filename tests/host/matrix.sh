@@ -18,13 +18,16 @@ not ok - arm64 7.x (7.3.4+deb13-arm64): dmaguard.ko builds with -Werror
 R
 printf 'x.c:1:2: warning: unused\nx.c:3:4: warning: other\n' >"$m/r2/build-x86_64-6.12.log"
 cat >"$m/r2/x86_64-6.12-vfio-noncoherent.log" <<'R'
-DG-VM-START 6.12.118+deb12-amd64 up=21.50s
+# vm-run: kernel 6.12.118+deb12-amd64 (LINE 6.12)
+DG-VM-START 6.12.118+deb12-amd64 up=6.50s
 ok - dmaguard loads before vfio_iommu_type1
 # matrix protection vfio-map armed clflushopt via vfio_iommu_type1:vfio_pin_pages_remote
 # matrix protection sva-kva unavailable no SVA here
 # matrix hook vfio-type1 vfio_sync_unpin live vfio_sync_unpin.isra.0
 # matrix hook vfio-type1 amd_iommu_enforce_cache_coherency absent -
 # matrix hook vfio-type1 vfio_unpin_pages_remote live vfio_unpin_pages_remote
+DG-VM-EXIT rc=0 up=30.00s
+# vm-run: qemu exit 0, elapsed 45.25s, log x
 R
 out=$(scripts/matrix --details "$m/r1" "$m/r2" 2>&1)
 echo "$out" >"$run_dir/matrix-fake.out"

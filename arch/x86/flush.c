@@ -8,8 +8,8 @@
 #include <linux/pfn.h>
 #include <asm/cpufeature.h>
 #include <asm/processor.h>
-#include <asm/memtype.h>
 #include "../arch.h"
+#include "../../compat/compat.h"
 #include "flush_lines.h"
 
 static bool dg_use_clflushopt;
@@ -43,7 +43,7 @@ const char *dg_arch_flush_method(void)
 /*
  * Ordinary RAM (pfn_valid, not reserved) is write-back in the linear map.
  * Reserved pages are flushed only when they are RAM and PAT does not make
- * them UC/WC. Pfns without a struct page (MMIO BARs mapped for P2P) are
+ * them UC/WC (compat.h: how that is asked differs by kernel). Pfns without a struct page (MMIO BARs mapped for P2P) are
  * never flushed: PAT does not track them reliably and MTRR lookups are not
  * exported to modules, so we cannot prove them cacheable.
  */
@@ -55,7 +55,7 @@ bool dg_arch_pfn_cacheable(unsigned long pfn)
 		return true;
 	if (!page_is_ram(pfn))
 		return false;
-	return !(pat_enabled() && pat_pfn_immune_to_uc_mtrr(pfn));
+	return !dg_x86_ram_uncached(pfn);
 }
 
 const char *dg_arch_coherency_note(void)

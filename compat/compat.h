@@ -138,7 +138,9 @@ static inline bool dg_x86_ram_uncached(unsigned long pfn)
 /*
  * Private structures of drivers/vfio/vfio_iommu_type1.c that the VFIO hooks
  * read to flush a whole pin or unmap batch with one wait. Unchanged from
- * 5.12 to 6.12 (a .c file: no build-time probe can see them), so every use
+ * 5.12 to 7.3 (checked against trixie-backports' 7.3 source; by 7.3
+ * vfio_batch's counters are unsigned int: same offsets, and the checks below
+ * hold for both). A .c file: no build-time probe can see them, so every use
  * validates them at run time first and falls back to one flush per run.
  */
 struct dg_vfio_batch {

@@ -51,6 +51,13 @@
  * signatures. The attach type is enum vfio_group_type, private to
  * drivers/vfio; VFIO_IOMMU is 0.
  *
+ * By 7.3 npage is unsigned long in vfio_pin_pages_remote() and
+ * vfio_unpin_pages_remote() (the same register; runs are far below
+ * LONG_MAX). Their contract is unchanged up to 7.3: a pin call returns one
+ * pfn-contiguous run (7.x counts it per contiguous stretch of the batch,
+ * num_pages_contiguous(), and refills only an empty batch), an unpin gets
+ * one run after its IOTLB sync.
+ *
  * vfio_sync_unpin(dma, domain, regions, iotlb_gather) exists on Debian's
  * kernels only as a .isra clone that keeps those four arguments in place.
  * Its wrapper passes all six argument registers through untouched, so it

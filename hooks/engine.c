@@ -359,7 +359,8 @@ struct dg_shared {
 	unsigned int live;
 };
 
-static struct dg_shared dg_shared[4];
+/* iommu_map and the drivers' enforce_cache_coherency rows (hooks.h): 5 */
+static struct dg_shared dg_shared[6];
 
 /* Redirect calls of an armed DG_HOOK_WRAP row to its wrapper from now on. */
 static int dg_hook_go_live(struct dg_hook_state *st)

@@ -179,12 +179,17 @@ DECLARE_STATIC_CALL(dg_orig_iommu_map, dg_iommu_map);
 /*
  * The IOMMU drivers' enforce_cache_coherency() (hooks/iommu.c): where VFIO
  * type1 and iommufd learn whether a new domain is coherent, dmaguard learns
- * it too. One optional row per driver (a driver we do not list leaves the
- * answer unknown: flushed).
+ * it too. One optional row per driver function (a driver we do not list
+ * leaves the answer unknown: flushed). 7.x's VT-d has one per page-table
+ * format (_fs first stage, _ss second stage) instead of one for both.
  */
 bool dg_cc_intel(struct iommu_domain *domain);
+bool dg_cc_intel_fs(struct iommu_domain *domain);
+bool dg_cc_intel_ss(struct iommu_domain *domain);
 bool dg_cc_amd(struct iommu_domain *domain);
 DECLARE_STATIC_CALL(dg_orig_cc_intel, dg_cc_intel);
+DECLARE_STATIC_CALL(dg_orig_cc_intel_fs, dg_cc_intel_fs);
+DECLARE_STATIC_CALL(dg_orig_cc_intel_ss, dg_cc_intel_ss);
 DECLARE_STATIC_CALL(dg_orig_cc_amd, dg_cc_amd);
 
 #define DG_CC_ROW(sym, name)			\

@@ -79,4 +79,6 @@ bool dg_cc_##name(struct iommu_domain *domain)				\
 }
 
 DG_CC_WRAPPER(intel)
+DG_CC_WRAPPER(intel_fs)
+DG_CC_WRAPPER(intel_ss)
 DG_CC_WRAPPER(amd)

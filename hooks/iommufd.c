@@ -625,6 +625,8 @@ static const struct dg_hook dg_iommufd_rows[] = {
 	},
 	DG_IOMMU_MAP_ROW(DG_PROT_IOMMUFD_MAP, 0),
 	DG_CC_ROW("intel_iommu_enforce_cache_coherency", intel),
+	DG_CC_ROW("intel_iommu_enforce_cache_coherency_fs", intel_fs),
+	DG_CC_ROW("intel_iommu_enforce_cache_coherency_ss", intel_ss),
 	DG_CC_ROW("amd_iommu_enforce_cache_coherency", amd),
 	{
 		.symbol = "iommufd_fops_ioctl",

@@ -1034,6 +1034,8 @@ static const struct dg_hook dg_vfio_type1_rows[] = {
 	/* The replay of a container's mappings into a new domain. */
 	DG_IOMMU_MAP_ROW(DG_PROT_NONE, DG_NEED_REPLAY),
 	DG_CC_ROW("intel_iommu_enforce_cache_coherency", intel),
+	DG_CC_ROW("intel_iommu_enforce_cache_coherency_fs", intel_fs),
+	DG_CC_ROW("intel_iommu_enforce_cache_coherency_ss", intel_ss),
 	DG_CC_ROW("amd_iommu_enforce_cache_coherency", amd),
 	{
 		/* Flush-ahead only: without it each unpin flushes alone. */

@@ -223,7 +223,8 @@ void dg_vfio_replay_map(struct iommu_domain *domain, phys_addr_t paddr,
 bool dg_vfio_replay_idle(void);
 struct dg_domain *dg_ifd_map_pre(struct iommu_domain *domain,
 				 phys_addr_t paddr, size_t size);
-void dg_ifd_map_post(struct dg_domain *d, size_t size, int ret);
+void dg_ifd_map_post(struct dg_domain *d, unsigned long iova,
+		     phys_addr_t paddr, size_t size, gfp_t gfp, int ret);
 bool dg_ifd_idle(void);
 
 extern struct dg_hook_set dg_vfio_type1_hooks;
@@ -235,7 +236,21 @@ extern struct dg_hook_set dg_iommufd_hooks;
 extern struct dg_hook_set dg_test_hooks;
 struct dentry;
 void dg_test_hooks_debugfs(struct dentry *dir);
+extern atomic_long_t dg_test_counters[];
 #endif
+
+/* Events the test build counts, in debugfs (test_hooks.c): work done. */
+enum dg_test_counter {
+	DG_TEST_IFD_LOOKUPS,	/* iommu_iova_to_phys() calls by an unmap */
+	DG_TEST_NR,
+};
+
+static inline void dg_test_count(enum dg_test_counter c)
+{
+#ifdef DMAGUARD_TEST_SEAM
+	atomic_long_inc(&dg_test_counters[c]);
+#endif
+}
 
 /* Resolves [module:]name to a function entry; 0 if absent. */
 unsigned long dg_hook_resolve(const char *module, const char *name);

@@ -40,7 +40,7 @@ static int dg_iommu_map_call(struct iommu_domain *domain, unsigned long iova,
 #else
 	ret = DG_ORIG(iommu_map)(domain, iova, paddr, size, prot);
 #endif
-	dg_ifd_map_post(d, size, ret);
+	dg_ifd_map_post(d, iova, paddr, size, gfp, ret);
 	dg_hook_leave();
 	return ret;
 }

@@ -208,11 +208,18 @@ struct dg_domain *dg_ifd_map_pre(struct iommu_domain *domain,
 	return d;
 }
 
-void dg_ifd_map_post(struct dg_domain *d, size_t size, int ret)
+/*
+ * After the call: account the mapping, and record the 2 MiB blocks it
+ * covered whole (dg_domain_ext_record(), for the unmap's read-back).
+ */
+void dg_ifd_map_post(struct dg_domain *d, unsigned long iova,
+		     phys_addr_t paddr, size_t size, gfp_t gfp, int ret)
 {
 	if (d) {
-		if (!ret)
+		if (!ret) {
 			dg_domain_account(d, size);
+			dg_domain_ext_record(d, iova, paddr, size, gfp);
+		}
 		dg_domain_put(d);
 	}
 }
@@ -225,41 +232,65 @@ struct dg_ifd_run {
 #define DG_IFD_RUNS	32
 
 /*
+ * Adds pfns [pfn, pfn + npages) to the runs: extends the last run where
+ * they continue or overlap it (an unaligned start reads a page twice).
+ * False if a new run was needed and the buffer is full.
+ */
+static bool dg_ifd_add_run(struct dg_ifd_run *runs, unsigned int *nr,
+			   unsigned long pfn, unsigned long npages)
+{
+	struct dg_ifd_run *r = *nr ? &runs[*nr - 1] : NULL;
+
+	if (r && pfn >= r->pfn && pfn <= r->pfn + r->npages) {
+		r->npages = max(r->npages, pfn + npages - r->pfn);
+		return true;
+	}
+	if (*nr == DG_IFD_RUNS)
+		return false;
+	runs[(*nr)++] = (struct dg_ifd_run){ pfn, npages };
+	return true;
+}
+
+/*
  * Reads the pfns behind [iova, iova + size) into at most DG_IFD_RUNS
  * physically contiguous runs; returns how many bytes from iova they cover
  * (less than size when the runs filled up, cut where a new run starts).
+ * A block that one map call covered whole (dg_domain_ext_find) is taken
+ * in one step; anything else is read back page by page.
  */
-static size_t dg_ifd_collect(struct iommu_domain *domain, unsigned long iova,
-			     size_t size, struct dg_ifd_run *runs,
-			     unsigned int *nr)
+static size_t dg_ifd_collect(struct dg_domain *d, struct iommu_domain *domain,
+			     unsigned long iova, size_t size,
+			     struct dg_ifd_run *runs, unsigned int *nr)
 {
-	size_t off = 0, at, lookups = 0;
+	size_t off = 0, at, len, lookups = 0;
+	unsigned long pfn, npages;
+	phys_addr_t phys;
 
 	*nr = 0;
 	while (off < size) {
-		phys_addr_t phys = iommu_iova_to_phys(domain, iova + off);
-		unsigned long pfn = PHYS_PFN(phys);
-		struct dg_ifd_run *r = *nr ? &runs[*nr - 1] : NULL;
-
+		at = off;
+		if (d && dg_domain_ext_find(d, iova + off, &pfn, &len)) {
+			len = min(len, size - off);
+			/* The bytes [iova + off, + len) lie in these pages. */
+			npages = PFN_UP(((iova + off) & ~PAGE_MASK) + len);
+			if (!dg_ifd_add_run(runs, nr, pfn, npages))
+				return at;
+			off += len;
+			continue;
+		}
+		phys = iommu_iova_to_phys(domain, iova + off);
+		dg_test_count(DG_TEST_IFD_LOOKUPS);
 		/*
-		 * One lookup per 4 KiB (a 1 GiB area takes 262,144): let
-		 * others run. iommufd unmaps under sleeping locks only.
+		 * One lookup per 4 KiB (a 1 GiB area mapped in pieces takes
+		 * 262,144): let others run. iommufd unmaps under sleeping
+		 * locks only.
 		 */
 		if (!(++lookups % 512))
 			cond_resched();
-
-		at = off;
 		off += PAGE_SIZE - ((iova + off) & ~PAGE_MASK);
-		/* A hole, or the same page again (unaligned start): nothing new. */
-		if (!phys || (r && pfn >= r->pfn && pfn < r->pfn + r->npages))
-			continue;
-		if (r && pfn == r->pfn + r->npages) {
-			r->npages++;
-			continue;
-		}
-		if (*nr == DG_IFD_RUNS)
+		/* A hole: nothing to flush. */
+		if (phys && !dg_ifd_add_run(runs, nr, PHYS_PFN(phys), 1))
 			return at;
-		runs[(*nr)++] = (struct dg_ifd_run){ pfn, 1 };
 	}
 	return size;
 }
@@ -279,6 +310,8 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 	d = dg_ifd_domain(domain, &orphan);
 	if (!dg_ifd_flushing(d, orphan)) {
 		done = DG_ORIG(ifd_unmap)(domain, iova, size);
+		if (d)
+			dg_domain_ext_forget(d, iova, size);
 		if (d || orphan)
 			dg_stats_skipped(1, done);
 		goto out;
@@ -287,9 +320,11 @@ static size_t dg_ifd_unmap(struct iommu_domain *domain, unsigned long iova,
 	if (ctx && ctx->reason == DG_REASON_TEARDOWN)
 		reason = DG_REASON_TEARDOWN;
 	while (done < size) {
-		span = dg_ifd_collect(domain, iova + done, size - done, runs,
-				      &nr);
+		span = dg_ifd_collect(d, domain, iova + done, size - done,
+				      runs, &nr);
 		ret = DG_ORIG(ifd_unmap)(domain, iova + done, span);
+		if (d)
+			dg_domain_ext_forget(d, iova + done, span);
 		/*
 		 * Unmapped and IOTLB synced: flush before the caller unpins,
 		 * all runs with one wait. An orphan's runs count as
@@ -715,7 +750,8 @@ struct dg_domain *dg_ifd_map_pre(struct iommu_domain *domain,
 	return NULL;
 }
 
-void dg_ifd_map_post(struct dg_domain *d, size_t size, int ret)
+void dg_ifd_map_post(struct dg_domain *d, unsigned long iova,
+		     phys_addr_t paddr, size_t size, gfp_t gfp, int ret)
 {
 }
 

@@ -16,6 +16,8 @@
  *                    module is gone
  *   test_need        (write 1) dg_hook_need() on the VFIO set: registers
  *                    its pin row as a map that flushes would
+ *   ifd_lookups      (read) iommu_iova_to_phys() calls the iommufd unmap
+ *                    hook made so far
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
@@ -29,6 +31,8 @@ DG_ORIG_DEFINE(test_leaf, dg_test_leaf);
 
 static atomic_long_t dg_test_leaf_calls = ATOMIC_LONG_INIT(0);
 static int dg_test_orig_result;
+
+atomic_long_t dg_test_counters[DG_TEST_NR];
 
 static int dg_test_leaf(int x)
 {
@@ -107,6 +111,14 @@ static int dg_test_need_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(dg_test_need_fops, NULL, dg_test_need_set, "%llu\n");
 
+static int dg_test_lookups_get(void *data, u64 *val)
+{
+	*val = atomic_long_read(&dg_test_counters[DG_TEST_IFD_LOOKUPS]);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dg_test_lookups_fops, dg_test_lookups_get, NULL,
+			 "%llu\n");
+
 void dg_test_hooks_debugfs(struct dentry *dir)
 {
 	debugfs_create_file_unsafe("test_leaf_calls", 0400, dir, NULL,
@@ -115,4 +127,6 @@ void dg_test_hooks_debugfs(struct dentry *dir)
 				   &dg_test_orig_fops);
 	debugfs_create_file_unsafe("test_need", 0200, dir, NULL,
 				   &dg_test_need_fops);
+	debugfs_create_file_unsafe("ifd_lookups", 0400, dir, NULL,
+				   &dg_test_lookups_fops);
 }

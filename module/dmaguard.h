@@ -15,6 +15,7 @@
 #include <linux/list.h>
 #include <linux/atomic.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 #ifndef DMAGUARD_VERSION
 #error "DMAGUARD_VERSION comes from the VERSION file via Kbuild"
@@ -110,6 +111,12 @@ struct dg_domain {
 	atomic64_t flush_ns;
 	atomic64_t map_flushes;
 	atomic64_t unmap_flushes;
+	/*
+	 * 2 MiB iova blocks that one map call covered whole, so their pfns
+	 * are contiguous: block index -> xa_mk_value(pfn at the block start).
+	 * Filled and forgotten by the iommufd hooks (dg_domain_ext_*).
+	 */
+	struct xarray ext;
 };
 
 /* Global statistics, all monotonic except where noted. */
@@ -163,6 +170,12 @@ void dg_owner_destroy(const void *owner_key);
 void dg_owner_account(const void *owner_key, s64 mapped_delta);
 void dg_domain_account(struct dg_domain *d, s64 mapped_delta);
 void dg_owner_kind_destroy(enum dg_owner owner);
+void dg_domain_ext_record(struct dg_domain *d, unsigned long iova,
+			  phys_addr_t paddr, size_t size, gfp_t gfp);
+bool dg_domain_ext_find(struct dg_domain *d, unsigned long iova,
+			unsigned long *pfn, size_t *len);
+void dg_domain_ext_forget(struct dg_domain *d, unsigned long iova,
+			  size_t size);
 struct dg_domain *dg_owner_flush_target(const void *owner_key, bool *known);
 
 /*

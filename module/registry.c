@@ -13,6 +13,7 @@
  * are cheap) protects dg_registry_list, every entry's groups list and the
  * listed flag. sysfs work (kobject add/del) is done outside it.
  */
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/sched.h>
@@ -32,6 +33,7 @@ static void dg_domain_release(struct kobject *kobj)
 
 	list_for_each_entry_safe(g, tmp, &d->groups, node)
 		kfree(g);
+	xa_destroy(&d->ext);
 	kfree(d);
 }
 
@@ -52,6 +54,68 @@ static struct dg_domain *dg_find_locked(const void *owner_key,
 		    d->iommu_domain == iommu_domain)
 			return d;
 	return NULL;
+}
+
+/*
+ * Contiguous blocks, so that an unmap need not read back every 4 KiB page
+ * of a large mapping with iommu_iova_to_phys() (the public API does not say
+ * how large the IOMMU page behind an iova is). What makes a block
+ * contiguous is the map call, not the IOMMU page size: one successful map
+ * call of [iova, iova + size) to paddr covers every whole 2 MiB iova block
+ * inside it with physically contiguous pages. Every unmap forgets each
+ * block it touches, so an entry is never stale; a block without an entry
+ * (allocation failure, mapped before dmaguard saw the domain, mapped in
+ * pieces) is read page by page as before.
+ */
+#define DG_EXT_SHIFT	21
+#define DG_EXT_SIZE	(1UL << DG_EXT_SHIFT)
+
+void dg_domain_ext_record(struct dg_domain *d, unsigned long iova,
+			  phys_addr_t paddr, size_t size, gfp_t gfp)
+{
+	unsigned long blk = ALIGN(iova, DG_EXT_SIZE), end = iova + size;
+
+	if (end < iova)
+		return;
+	for (; blk >= iova && blk + DG_EXT_SIZE <= end; blk += DG_EXT_SIZE) {
+		void *v = xa_mk_value(PHYS_PFN(paddr + (blk - iova)));
+
+		/* Mapped twice without an unmap? Trust neither: forget. */
+		if (xa_insert(&d->ext, blk >> DG_EXT_SHIFT, v,
+			      gfp | __GFP_NOWARN) == -EBUSY)
+			xa_erase(&d->ext, blk >> DG_EXT_SHIFT);
+	}
+}
+
+/*
+ * Is @iova in a contiguous block? Then *pfn is the pfn behind it and *len
+ * how many bytes from @iova to the end of the block.
+ */
+bool dg_domain_ext_find(struct dg_domain *d, unsigned long iova,
+			unsigned long *pfn, size_t *len)
+{
+	void *v = xa_load(&d->ext, iova >> DG_EXT_SHIFT);
+	unsigned long in = iova & (DG_EXT_SIZE - 1);
+
+	if (!v)
+		return false;
+	*pfn = xa_to_value(v) + (in >> PAGE_SHIFT);
+	*len = DG_EXT_SIZE - in;
+	return true;
+}
+
+/* Forgets every block that [iova, iova + size) touches. */
+void dg_domain_ext_forget(struct dg_domain *d, unsigned long iova,
+			  size_t size)
+{
+	unsigned long idx;
+	void *v;
+
+	if (!size || xa_empty(&d->ext))
+		return;
+	xa_for_each_range(&d->ext, idx, v, iova >> DG_EXT_SHIFT,
+			  (iova + size - 1) >> DG_EXT_SHIFT)
+		xa_erase(&d->ext, idx);
 }
 
 struct dg_domain *dg_domain_find(const void *owner_key,
@@ -89,6 +153,7 @@ struct dg_domain *dg_domain_get_or_create(enum dg_owner owner,
 		return NULL;
 	INIT_LIST_HEAD(&d->groups);
 	INIT_LIST_HEAD(&d->node);
+	xa_init(&d->ext);
 	d->id = atomic_inc_return(&dg_next_id);
 	d->owner = owner;
 	d->owner_key = owner_key;

@@ -122,5 +122,36 @@ check-join early2 $G flush
 sh . /dg/tap.sh; t "map before attach: the domain reads coherent 0" [ "\$(cat \$DG/domains/*/coherent)" = 0 ]
 close
 CMDS
+
+# The unmap reads the pfns back: per 2 MiB block where one map call
+# covered the block (THP, hugetlbfs), per 4 KiB page only where the area
+# was mapped in pieces. The test build counts its iommu_iova_to_phys()
+# calls; the oracle still wants every page flushed.
+rmmod dmaguard
+insmod /dg/test/dmaguard.ko
+echo 2 > /proc/sys/vm/nr_hugepages
+dgvfio <<'CMDS'
+open-iommufd
+expect-domain
+trace-start
+map thp2 4194304 thp
+map huge2 4194304 hugetlb
+map scat2 4194304 scattered
+sh cat /sys/kernel/debug/dmaguard/ifd_lookups > /tmp/l0
+unmap thp2
+sh cat /sys/kernel/debug/dmaguard/ifd_lookups > /tmp/l1
+unmap huge2
+sh cat /sys/kernel/debug/dmaguard/ifd_lookups > /tmp/l2
+unmap scat2
+sh cat /sys/kernel/debug/dmaguard/ifd_lookups > /tmp/l3
+sh . /dg/tap.sh; n=$(($(cat /tmp/l1) - $(cat /tmp/l0))); t "unmap of 4 MiB of THP: $n iova lookups, at most one per 2 MiB" [ $n -le 2 ]
+sh . /dg/tap.sh; n=$(($(cat /tmp/l2) - $(cat /tmp/l1))); t "unmap of 4 MiB of hugetlbfs pages: $n iova lookups, at most one per 2 MiB" [ $n -le 2 ]
+sh . /dg/tap.sh; n=$(($(cat /tmp/l3) - $(cat /tmp/l2))); t "unmap of 4 MiB of scattered pages: $n iova lookups, one per 4 KiB page" [ $n -ge 1024 ]
+check thp2 flush
+check huge2 flush
+check scat2 flush
+close
+CMDS
+echo 0 > /proc/sys/vm/nr_hugepages
 rmmod dmaguard
 t "dmaguard unloads cleanly at the end" [ ! -d $DG ]

@@ -73,13 +73,19 @@ static inline struct iommu_sva *dg_sva_bind_device(struct device *dev,
 }
 #endif
 
-/* Per-device PASID count (6.2+); 0 = "not known to do PASID" before. */
-static inline u32 dg_dev_max_pasids(struct device *dev)
+/*
+ * The dev_iommu the SVA probe device carries into iommu_sva_bind_device().
+ * With max_pasids (6.2+) the bind reads only that from it: our own, zeroed,
+ * allows no PASID. Before, the bind looks up the IOMMU ops through it first
+ * (and stops at the probe's empty group): a real device's, read only.
+ */
+static inline struct dev_iommu *dg_sva_probe_iommu(struct device *real,
+						   struct dev_iommu *own)
 {
 #ifdef DMAGUARD_HAS_DEV_IOMMU_MAX_PASIDS
-	return dev->iommu->max_pasids;
+	return own;
 #else
-	return 0;
+	return real->iommu;
 #endif
 }
 

@@ -252,6 +252,21 @@ static inline void dg_test_count(enum dg_test_counter c)
 #endif
 }
 
+/* sva.c: bind tracking, also driven by the test seam with a fake handle */
+struct iommu_sva;
+struct mm_struct;
+struct dg_sva_handle {
+	struct list_head node;
+	struct iommu_sva *handle;
+	struct mm_struct *mm;
+	unsigned int refs;
+};
+
+int dg_sva_bind_prepare(struct mm_struct *mm, struct dg_sva_handle **h);
+void dg_sva_bind_finish(struct iommu_sva *handle, struct mm_struct *mm,
+			struct dg_sva_handle *new);
+struct mm_struct *dg_sva_unbind_forget(struct iommu_sva *handle);
+
 /* Resolves [module:]name to a function entry; 0 if absent. */
 unsigned long dg_hook_resolve(const char *module, const char *name);
 

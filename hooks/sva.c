@@ -16,6 +16,7 @@
  * config, a native fix (iommu_sva_invalidate_kva_range, 6.19), and whether
  * this kernel refuses SVA binds on x86 (the CVE-2025-71089 backport).
  */
+#include <linux/completion.h>
 #include <linux/err.h>
 #include <linux/iommu.h>
 #include <linux/mutex.h>
@@ -50,73 +51,59 @@ static void dg_sva_invalidate(struct mm_struct *mm, unsigned long start,
 }
 
 /*
- * Handles bound while we watched, to find the mm again at unbind. Protected
- * by dg_sva_handles_lock.
+ * Handles bound while we watched (struct dg_sva_handle, hooks.h), to find
+ * the mm again at unbind. Protected by dg_sva_handles_lock.
  */
-struct dg_sva_handle {
-	struct list_head node;
-	struct iommu_sva *handle;
-	struct mm_struct *mm;
-	unsigned int refs;
-};
-
 static LIST_HEAD(dg_sva_handles);
 static DEFINE_MUTEX(dg_sva_handles_lock);
 static struct dg_sva_facts dg_facts;
 static bool dg_facts_known;
 
-/* Remember a successful bind and start invalidating for its mm. */
-static void dg_sva_bound(struct iommu_sva *handle, struct mm_struct *mm)
+/*
+ * Before a bind: enroll its mm (the IOMMU may walk it as soon as the bind
+ * returns) and allocate the handle record. If either fails, dmaguard could
+ * not protect the mm: the bind is refused (-ENOMEM, counted in
+ * sva_binds_refused) instead of going ahead unprotected.
+ */
+int dg_sva_bind_prepare(struct mm_struct *mm, struct dg_sva_handle **h)
+{
+	*h = kzalloc(sizeof(**h), GFP_KERNEL);
+	if (*h && !dmaguard_sva_enroll(mm))
+		return 0;
+	kfree(*h);
+	*h = NULL;
+	atomic64_inc(&dg_stats.sva_binds_refused);
+	return -ENOMEM;
+}
+
+/* After the bind: remember its handle, or drop the enrollment if it failed. */
+void dg_sva_bind_finish(struct iommu_sva *handle, struct mm_struct *mm,
+			struct dg_sva_handle *new)
 {
 	struct dg_sva_handle *h;
 
-	if (IS_ERR_OR_NULL(handle))
+	if (IS_ERR_OR_NULL(handle)) {
+		kfree(new);
+		dmaguard_sva_unenroll(mm);
 		return;
+	}
 	mutex_lock(&dg_sva_handles_lock);
 	list_for_each_entry(h, &dg_sva_handles, node)
 		if (h->handle == handle)
 			goto found;
-	h = kzalloc(sizeof(*h), GFP_KERNEL);
-	if (!h) {
-		mutex_unlock(&dg_sva_handles_lock);
-		return;
-	}
+	h = new;
+	new = NULL;
 	h->handle = handle;
 	h->mm = mm;
 	list_add(&h->node, &dg_sva_handles);
 found:
 	h->refs++;
 	mutex_unlock(&dg_sva_handles_lock);
-	dmaguard_sva_enroll(mm);
+	kfree(new);
 }
 
-/* iommu_sva_bind_device() lost its drvdata argument in 6.2. */
-#ifdef DMAGUARD_HAS_SVA_BIND_DRVDATA
-DG_ORIG_DEFINE(sva_bind, iommu_sva_bind_device);
-
-static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm,
-				     void *drvdata)
-{
-	struct iommu_sva *handle = DG_ORIG(sva_bind)(dev, mm, drvdata);
-
-	dg_sva_bound(handle, mm);
-	dg_hook_leave();
-	return handle;
-}
-#else
-DG_ORIG_DEFINE(sva_bind, iommu_sva_bind_device);
-
-static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm)
-{
-	struct iommu_sva *handle = DG_ORIG(sva_bind)(dev, mm);
-
-	dg_sva_bound(handle, mm);
-	dg_hook_leave();
-	return handle;
-}
-#endif
-
-static void dg_sva_unbind(struct iommu_sva *handle)
+/* An unbind: the mm of @handle (NULL if not seen bound), one ref dropped. */
+struct mm_struct *dg_sva_unbind_forget(struct iommu_sva *handle)
 {
 	struct mm_struct *mm = NULL;
 	struct dg_sva_handle *h;
@@ -133,6 +120,46 @@ static void dg_sva_unbind(struct iommu_sva *handle)
 		break;
 	}
 	mutex_unlock(&dg_sva_handles_lock);
+	return mm;
+}
+
+/* iommu_sva_bind_device() lost its drvdata argument in 6.2. */
+#ifdef DMAGUARD_HAS_SVA_BIND_DRVDATA
+DG_ORIG_DEFINE(sva_bind, iommu_sva_bind_device);
+
+static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm,
+				     void *drvdata)
+{
+	struct iommu_sva *handle = ERR_PTR(-ENOMEM);
+	struct dg_sva_handle *h;
+
+	if (!dg_sva_bind_prepare(mm, &h)) {
+		handle = DG_ORIG(sva_bind)(dev, mm, drvdata);
+		dg_sva_bind_finish(handle, mm, h);
+	}
+	dg_hook_leave();
+	return handle;
+}
+#else
+DG_ORIG_DEFINE(sva_bind, iommu_sva_bind_device);
+
+static struct iommu_sva *dg_sva_bind(struct device *dev, struct mm_struct *mm)
+{
+	struct iommu_sva *handle = ERR_PTR(-ENOMEM);
+	struct dg_sva_handle *h;
+
+	if (!dg_sva_bind_prepare(mm, &h)) {
+		handle = DG_ORIG(sva_bind)(dev, mm);
+		dg_sva_bind_finish(handle, mm, h);
+	}
+	dg_hook_leave();
+	return handle;
+}
+#endif
+
+static void dg_sva_unbind(struct iommu_sva *handle)
+{
+	struct mm_struct *mm = dg_sva_unbind_forget(handle);
 
 	DG_ORIG(sva_unbind)(handle);
 	/* The IOMMU no longer walks mm: stop invalidating for it. */
@@ -194,36 +221,69 @@ static const struct dg_hook dg_sva_rows[] = {
 };
 
 /*
- * Can this device answer the probe below without a real bind? One that
- * cannot do PASID fails an unpatched bind before any side effect. Kernels
- * without max_pasids get any device behind an IOMMU; a bind that succeeds
- * there is undone at once (the device issues no DMA with that PASID).
+ * The probe's own device: never registered, alone in a group of its own
+ * that holds no device, carrying a dev_iommu that allows no PASID (see
+ * dg_sva_probe_iommu()). No real device is ever passed to a bind.
  */
-static bool dg_sva_probe_candidate(struct device *dev)
+struct dg_sva_probe {
+	struct device dev;
+	struct dev_iommu iommu;
+	struct completion released;	/* the group was freed */
+};
+
+static void dg_sva_probe_released(void *data)
 {
-	if (!dev->iommu_group || !dev->iommu)
-		return false;
-	return !dg_dev_max_pasids(dev);
+	complete(data);
 }
 
 /*
- * Does this kernel refuse SVA binds on x86? Ask it: a patched kernel
- * answers -EOPNOTSUPP before looking at the device's PASID support. (The
- * 6.1 backport leaks one iommu_group reference on that path; once per load.)
+ * Does this kernel refuse SVA binds on x86? Ask it with the probe device,
+ * once a device behind an IOMMU shows there is one to ask about. A patched
+ * kernel answers -EOPNOTSUPP as soon as it has seen the group; an
+ * unpatched one fails on the PASID count or on the empty group, before any
+ * side effect. The 6.1 backport answers after iommu_group_get() without
+ * the put: that reference, on our own group, is given back so the group
+ * is freed; nothing of a real device is touched.
  */
-static int dg_sva_probe_dev(struct device *dev, void *data)
+static int dg_sva_probe_dev(struct device *real, void *data)
 {
-	int *disabled = data;
+	/* CONFIG_DEBUG_KOBJECT_RELEASE frees a group up to 4 s late. */
+	unsigned long late = IS_ENABLED(CONFIG_DEBUG_KOBJECT_RELEASE) ?
+			     5 * HZ : 0;
+	struct iommu_group *group;
 	struct iommu_sva *handle;
+	struct dg_sva_probe *p;
+	int *disabled = data;
 
-	if (!dg_sva_probe_candidate(dev))
+	if (!real->iommu_group || !real->iommu)
 		return 0;
-	handle = dg_sva_bind_device(dev, current->mm);
-	if (!IS_ERR_OR_NULL(handle)) {
-		iommu_sva_unbind_device(handle);
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return 1;
+	group = iommu_group_alloc();
+	if (IS_ERR(group)) {
+		kfree(p);
 		return 1;
 	}
-	*disabled = PTR_ERR(handle) == -EOPNOTSUPP;
+	init_completion(&p->released);
+	iommu_group_set_iommudata(group, &p->released, dg_sva_probe_released);
+	p->dev.iommu_group = group;
+	p->dev.iommu = dg_sva_probe_iommu(real, &p->iommu);
+	handle = dg_sva_bind_device(&p->dev, current->mm);
+	if (!IS_ERR_OR_NULL(handle))	/* bound to a group with no device */
+		iommu_sva_unbind_device(handle);
+	else
+		*disabled = PTR_ERR(handle) == -EOPNOTSUPP;
+	iommu_group_put(group);
+	if (!wait_for_completion_timeout(&p->released, late)) {
+		iommu_group_put(group);	/* the reference the bind kept */
+		if (!wait_for_completion_timeout(&p->released, late)) {
+			/* Still held: the group may yet call back into p. */
+			pr_warn("dmaguard: SVA probe group still referenced, leaving it\n");
+			return 1;
+		}
+	}
+	kfree(p);
 	return 1;
 }
 

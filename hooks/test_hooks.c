@@ -18,11 +18,17 @@
  *                    its pin row as a map that flushes would
  *   ifd_lookups      (read) iommu_iova_to_phys() calls the iommufd unmap
  *                    hook made so far
+ *   sva_fake_bind    (write 1) track an SVA bind of the writer's mm as the
+ *                    bind wrapper does, with a fake handle as if the
+ *                    kernel's bind had succeeded (none can in QEMU): fails
+ *                    when the wrapper would refuse the bind; (write 0)
+ *                    its unbind
  */
 #include <linux/debugfs.h>
 #include <linux/iommu.h>
 #include <linux/kstrtox.h>
 #include <linux/moduleparam.h>
+#include <linux/sched.h>
 #include "hooks.h"
 
 static int dg_test_leaf(int x);
@@ -119,6 +125,33 @@ static int dg_test_lookups_get(void *data, u64 *val)
 DEFINE_DEBUGFS_ATTRIBUTE(dg_test_lookups_fops, dg_test_lookups_get, NULL,
 			 "%llu\n");
 
+/* Never dereferenced: tracking compares handles only. */
+static char dg_test_sva_handle;
+
+static int dg_test_sva_bind_set(void *data, u64 val)
+{
+	struct iommu_sva *fake = (struct iommu_sva *)&dg_test_sva_handle;
+	struct dg_sva_handle *h;
+	struct mm_struct *mm;
+	int ret;
+
+	if (!current->mm || val > 1)
+		return -EINVAL;
+	if (val) {
+		ret = dg_sva_bind_prepare(current->mm, &h);
+		if (!ret)
+			dg_sva_bind_finish(fake, current->mm, h);
+		return ret;
+	}
+	mm = dg_sva_unbind_forget(fake);
+	if (!mm)
+		return -ENOENT;
+	dmaguard_sva_unenroll(mm);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(dg_test_sva_bind_fops, NULL, dg_test_sva_bind_set,
+			 "%llu\n");
+
 void dg_test_hooks_debugfs(struct dentry *dir)
 {
 	debugfs_create_file_unsafe("test_leaf_calls", 0400, dir, NULL,
@@ -129,4 +162,6 @@ void dg_test_hooks_debugfs(struct dentry *dir)
 				   &dg_test_need_fops);
 	debugfs_create_file_unsafe("ifd_lookups", 0400, dir, NULL,
 				   &dg_test_lookups_fops);
+	debugfs_create_file_unsafe("sva_fake_bind", 0200, dir, NULL,
+				   &dg_test_sva_bind_fops);
 }

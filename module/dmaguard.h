@@ -133,6 +133,7 @@ struct dg_stats {
 	atomic64_t skipped_uncacheable;	/* pages not flushed: not cacheable */
 	atomic64_t unattributed_flushes; /* runs with no known owner: flushed */
 	atomic64_t sva_invalidations;
+	atomic64_t sva_binds_refused;	/* not trackable: refused, -ENOMEM */
 	atomic64_t domains_created;
 	atomic64_t domains_destroyed;
 };

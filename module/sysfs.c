@@ -82,6 +82,7 @@ static ssize_t stats_show(struct kobject *kobj, struct kobj_attribute *attr,
 	DG_STAT(unattributed_flushes);
 	DG_STAT(sva_invalidations);
 	off += sysfs_emit_at(buf, off, "sva_mms %u\n", dg_sva_mms());
+	DG_STAT(sva_binds_refused);
 	DG_STAT(domains_created);
 	DG_STAT(domains_destroyed);
 #undef DG_STAT

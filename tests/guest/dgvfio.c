@@ -1200,14 +1200,30 @@ static size_t unescape(const char *in, char *out)
 /*
  * dgvfio write PATH ESCAPED | dgvfio write-repeat PATH CHAR COUNT: one
  * write(2) of exactly those bytes; prints OK or the errno name.
+ * dgvfio write-failnth N PATH ESCAPED: the same with the N-th fault
+ * injection point of that write(2) failing (/proc/thread-self/fail-nth,
+ * armed just before it, as syzkaller does); adds "fired" or "not-fired".
  */
 static int write_mode(int argc, char **argv)
 {
+	const char *nthval = NULL;
+	int nth = -1;
+	char rb[16];
 	size_t len;
 	char *data;
 	ssize_t n;
 	int fd;
 
+	if (argc > 4 && !strcmp(argv[1], "write-failnth")) {
+		nth = open("/proc/thread-self/fail-nth", O_RDWR);
+		if (nth < 0) {
+			printf("fail-nth: %s\n", strerrorname_np(errno));
+			return 1;
+		}
+		nthval = argv[2];
+		argv++;		/* then as write: argv[2] PATH, argv[3] ESCAPED */
+		argc--;
+	}
 	if (argc < 4)
 		return 2;
 	if (!strcmp(argv[1], "write-repeat")) {
@@ -1223,7 +1239,22 @@ static int write_mode(int argc, char **argv)
 		printf("%s\n", strerrorname_np(errno));
 		return 1;
 	}
+	if (nth >= 0 && write(nth, nthval, strlen(nthval)) < 0) {
+		printf("fail-nth: %s\n", strerrorname_np(errno));
+		return 1;
+	}
 	n = write(fd, data, len);
+	if (nth >= 0) {
+		int e = errno;
+		ssize_t r = pread(nth, rb, sizeof(rb) - 1, 0);
+
+		rb[r > 0 ? r : 0] = 0;
+		/* 0 left: the N-th point failed; else disarm it. */
+		if (atoi(rb))
+			(void)!write(nth, "0", 1);
+		printf("%s ", atoi(rb) ? "not-fired" : "fired");
+		errno = e;
+	}
 	if (n < 0) {
 		printf("%s\n", strerrorname_np(errno));
 		return 1;

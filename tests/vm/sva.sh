@@ -8,7 +8,20 @@ M=/sys/kernel/debug/dgsvamock
 ENROLL=/sys/kernel/debug/dmaguard/sva_enroll
 stat() { awk -v k="$1" '$1 == k { print $2 }' $DG/stats; }
 
+# The load-time probe (does this kernel refuse SVA binds?) asks with a
+# device of its own: no real device reaches iommu_sva_bind_device() (its
+# first argument's name, a kprobe event), and no iommu_group is left behind.
+TR=/sys/kernel/tracing
+echo 'p:dgbind iommu_sva_bind_device name=+0(+0(%di)):string' >> $TR/kprobe_events
+echo 1 > $TR/events/kprobes/dgbind/enable
+echo > $TR/trace
+groups0=$(ls /sys/kernel/iommu_groups | wc -l)
 insmod /dg/test/dmaguard.ko
+echo 0 > $TR/events/kprobes/dgbind/enable
+grep 'dgbind:' $TR/trace | sed 's/^/# /'
+t "the probe asked the kernel (iommu_sva_bind_device called at load)" grep -q 'dgbind:' $TR/trace
+t "the probe passed no real device to iommu_sva_bind_device" sh -c "! grep 'dgbind:' $TR/trace | grep -q 'name=\"[0-9a-f]\{4\}:'"
+echo '-:dgbind' >> $TR/kprobe_events
 insmod /dg/dgsvamock.ko
 t "test build of dmaguard and the mock notifier loaded" sh -c "[ -w $ENROLL ] && [ -w $M/ctl ]"
 
@@ -74,6 +87,46 @@ t "unenrolled: sva_mms is 0" [ "$(stat sva_mms)" = 0 ]
 t "unenrolled: zero invalidations" [ "$(stat sva_invalidations)" = "$before" ]
 echo unregister > $M/ctl
 
+# A bind dmaguard cannot track (out of memory) is refused, not left
+# unprotected. No emulated device can bind SVA: the seam tracks a fake
+# bind of the writer's mm as the bind wrapper does, and dgvfio
+# write-failnth fails the N-th fault injection point of that write(2).
+FB=/sys/kernel/debug/dmaguard/sva_fake_bind
+echo 1 > $FB
+t "a tracked bind enrolls its mm: sva_mms 1" [ "$(stat sva_mms)" = 1 ]
+echo 0 > $FB
+t "its unbind drops it: sva_mms 0" [ "$(stat sva_mms)" = 0 ]
+if [ -d /sys/kernel/debug/failslab ]; then
+	echo N > /sys/kernel/debug/failslab/ignore-gfp-wait
+	echo 0 > /sys/kernel/debug/failslab/verbose
+	# Each fault point in turn until none is left: a write either fails
+	# with ENOMEM and enrolls nothing (counted), or succeeds and enrolls
+	# (a point the kernel absorbs, e.g. kmemleak's metadata); never OK
+	# with nothing enrolled.
+	n=1 refused=0 bad=0
+	while [ $n -le 20 ]; do
+		r0=$(stat sva_binds_refused)
+		r=$(dgvfio write-failnth $n $FB 1)
+		m=$(stat sva_mms) r1=$(stat sva_binds_refused)
+		echo "# fault point $n: $r, sva_mms $m, sva_binds_refused $r0 -> $r1"
+		case "$r:$m:$((r1 - r0))" in
+		"fired ENOMEM:0:1") refused=$((refused + 1)) ;;
+		"fired OK 1:1:0") echo 0 > $FB ;;
+		"not-fired OK 1:1:0") echo 0 > $FB; break ;;
+		*) bad=$((bad + 1)); [ "$m" = 0 ] || echo 0 > $FB ;;
+		esac
+		n=$((n + 1))
+	done
+	t "every failed allocation of a bind's tracking refused the bind, nothing enrolled, counted ($refused refused, $bad otherwise, $n points)" \
+		sh -c "[ $bad = 0 ] && [ $refused -ge 2 ] && [ $n -le 20 ]"
+	t "no mm left enrolled ($(stat sva_mms))" [ "$(stat sva_mms)" = 0 ]
+	echo Y > /sys/kernel/debug/failslab/ignore-gfp-wait
+elif uname -r | grep -q dgdebug; then
+	nok "the debug kernel has failslab"
+else
+	echo "# no fault injection in this kernel: refused-bind cases run on x86_64:debug"
+fi
+
 # A process exits with its mm enrolled; dmaguard keeps the mm alive.
 sh -c "echo register > $M/ctl; echo 1 > $ENROLL"
 t "an exited process stays enrolled until dropped: sva_mms is 1" [ "$(stat sva_mms)" = 1 ]
@@ -102,3 +155,5 @@ else
 		sh -c "grep '^sva-kva not-applicable ' $DG/protections | grep -vq 'hooks armed'"
 fi
 rmmod dmaguard
+t "no iommu_group left behind by the SVA probes of two loads ($groups0 -> $(ls /sys/kernel/iommu_groups | wc -l))" \
+	[ "$(ls /sys/kernel/iommu_groups | wc -l)" = "$groups0" ]

@@ -34,6 +34,7 @@ static const struct {
 	{ "unattributed_flushes", "Runs for a container dmaguard had not seen (flushed as not coherent).", false },
 	{ "sva_invalidations", "Secondary-TLB invalidations issued for SVA.", false },
 	{ "sva_mms", "SVA mms currently tracked.", true },
+	{ "sva_binds_refused", "SVA binds refused because dmaguard could not track them (out of memory).", false },
 	{ "domains_created", "Domains created.", false },
 	{ "domains_destroyed", "Domains destroyed.", false },
 };

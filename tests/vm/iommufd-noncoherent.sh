@@ -126,9 +126,13 @@ CMDS
 # The unmap reads the pfns back: per 2 MiB block where one map call
 # covered the block (THP, hugetlbfs), per 4 KiB page only where the area
 # was mapped in pieces. The test build counts its iommu_iova_to_phys()
-# calls; the oracle still wants every page flushed.
+# calls; the oracle still wants every page flushed. Then another module
+# (tests/irqmap) maps and unmaps a page of the domain from hard interrupt
+# context: the hooks leave non-task context alone (current is whoever was
+# interrupted).
 rmmod dmaguard
 insmod /dg/test/dmaguard.ko
+insmod /dg/dgirqmap.ko
 echo 2 > /proc/sys/vm/nr_hugepages
 dgvfio <<'CMDS'
 open-iommufd
@@ -150,8 +154,13 @@ sh . /dg/tap.sh; n=$(($(cat /tmp/l3) - $(cat /tmp/l2))); t "unmap of 4 MiB of sc
 check thp2 flush
 check huge2 flush
 check scat2 flush
+sh . /dg/tap.sh; for f in map_flushes unmap_flushes mapped_bytes; do cat $DG/domains/$DG_DOMAIN/$f; done > /tmp/irq0; awk '$1 == "flushes" { print $2 }' $DG/stats >> /tmp/irq0
+sh . /dg/tap.sh; dgvfio write /sys/kernel/debug/dgirqmap/map $(cat $DG/domains/$DG_DOMAIN/devices) > /tmp/irqr
+sh . /dg/tap.sh; for f in map_flushes unmap_flushes mapped_bytes; do cat $DG/domains/$DG_DOMAIN/$f; done > /tmp/irq1; awk '$1 == "flushes" { print $2 }' $DG/stats >> /tmp/irq1
+sh . /dg/tap.sh; t "iommu_map/iommu_unmap of this domain from hard interrupt context by another module ($(cat /tmp/irqr)): the hooks leave them alone, nothing flushed or accounted ($(echo $(cat /tmp/irq0)) -> $(echo $(cat /tmp/irq1)))" sh -c "grep -qx 'OK [0-9]*' /tmp/irqr && cmp -s /tmp/irq0 /tmp/irq1"
 close
 CMDS
 echo 0 > /proc/sys/vm/nr_hugepages
+rmmod dgirqmap
 rmmod dmaguard
 t "dmaguard unloads cleanly at the end" [ ! -d $DG ]

@@ -326,8 +326,15 @@ static void dg_sva_report(int err, const char *why)
 	if (v == DG_SVA_UNAVAILABLE && why)
 		reason = why;
 	if (v == DG_SVA_NATIVE)
+		/*
+		 * The native fix defers only frees of page tables marked as
+		 * kernel ones: memory hot-remove frees boot-time (reserved)
+		 * and hotplug-built tables at once, before its
+		 * flush_tlb_all(), where no hook of ours is early enough.
+		 */
 		dg_prot_set(DG_PROT_SVA_KVA, states[v],
-			    "%s; CPA collapse gap %s", reason,
+			    "%s; CPA collapse gap %s; not covered: memory hot-remove (frees unmarked page tables before its flush_tlb_all)",
+			    reason,
 			    err ? "not covered" : "covered via flush_tlb_all");
 	else if (v == DG_SVA_ARMED)
 		/* What the hooks cannot see, said rather than implied. */

@@ -36,6 +36,10 @@ if [ -e /proc/kallsyms ] && grep -q ' iommu_sva_invalidate_kva_range$' /proc/kal
 	native=1
 	t "sva-kva on a native kernel: $(prot sva-kva)" \
 		sh -c "grep '^sva-kva native ' $DG/protections | grep -q 'CPA collapse gap covered via flush_tlb_all'"
+	# 7.3's source: memory hot-remove frees reserved and unmarked page
+	# tables directly (free_pagetable), before its flush_tlb_all()
+	t "sva-kva on a native kernel says memory hot-remove is not covered" \
+		sh -c "grep '^sva-kva native ' $DG/protections | grep -q 'not covered: memory hot-remove'"
 else
 	t "sva-kva: $(prot sva-kva)" [ "$state" = not-applicable ]
 	t "sva-kva reason names the kernel's own SVA disable" \

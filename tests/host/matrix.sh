@@ -9,12 +9,12 @@ ok - x86_64 6.12 (6.12.9-amd64): dmaguard.ko builds with -Werror
 not ok - x86_64 6.12 vfio-noncoherent: an old failure
 R
 cat >"$m/r2/results.txt" <<'R'
-ok - x86_64 6.12 (6.12.118+deb12-amd64): dmaguard.ko builds with -Werror
+ok - x86_64 6.12 (6.12.118+deb12-amd64): dmaguard.ko builds with -Werror (compiler: host)
 ok - x86_64 6.12 vfio-noncoherent: dmaguard loads before vfio_iommu_type1
 ok - x86_64 6.12 vfio-noncoherent: every page flushed
 not ok - x86_64 6.12 sva: something
 ok - x86_64 6.12 sva: other
-not ok - arm64 7.x (7.3.4+deb13-arm64): dmaguard.ko builds with -Werror
+not ok - arm64 7.x (7.3.4+deb13-arm64): dmaguard.ko builds with -Werror (compiler: trixie)
 R
 printf 'x.c:1:2: warning: unused\nx.c:3:4: warning: other\n' >"$m/r2/build-x86_64-6.12.log"
 cat >"$m/r2/x86_64-6.12-vfio-noncoherent.log" <<'R'
@@ -32,12 +32,12 @@ R
 out=$(scripts/matrix --details "$m/r1" "$m/r2" 2>&1)
 echo "$out" >"$run_dir/matrix-fake.out"
 row=$(echo "$out" | grep '^| x86_64 | 6.12 |')
-if [ "$row" = "| x86_64 | 6.12 | 6.12.118+deb12-amd64 | yes (2) | yes | armed | ? | ? | ? | unavailable | sva 1/1, vfio-noncoherent 2/0 | 22 s |" ]; then
+if [ "$row" = "| x86_64 | 6.12 | 6.12.118+deb12-amd64 | yes (2; host) | yes | armed | ? | ? | ? | unavailable | sva 1/1, vfio-noncoherent 2/0 | 22 s |" ]; then
 	result ok "host: scripts/matrix row from the newest run (build, warnings, loads, protections, suites, boot)"
 else
 	result fail "host: scripts/matrix row from the newest run (got: $row)"
 fi
-if echo "$out" | grep -qx '| arm64 | 7.x | 7.3.4+deb13-arm64 | NO (0) | ? | ? | ? | ? | ? | ? | - | ? |'; then
+if echo "$out" | grep -qx '| arm64 | 7.x | 7.3.4+deb13-arm64 | NO (0; trixie) | ? | ? | ? | ? | ? | ? | - | ? |'; then
 	result ok "host: scripts/matrix shows a target that does not build"
 else
 	result fail "host: scripts/matrix shows a target that does not build"

@@ -620,8 +620,7 @@ static void dg_vfio_replay_decide(struct dg_ctx *ctx,
 	bool created;
 
 	ctx->rp.decided = true;
-	ctx->rp.flush = policy == DG_POLICY_ALWAYS ||
-			(policy == DG_POLICY_AUTO && coh != DG_COH_YES);
+	ctx->rp.flush = dg_policy_flushing(policy, coh);
 	if (ctx->rp.flush && dg_vfio_cont_flushed_all(ctx->op.key))
 		ctx->rp.flush = false;
 	d = dg_domain_get_or_create(DG_OWNER_VFIO_TYPE1, ctx->op.key, domain,
@@ -664,16 +663,8 @@ void dg_vfio_replay_map(struct iommu_domain *domain, phys_addr_t paddr,
 /* Would a domain with this entry's own coherency need flushing? */
 static bool dg_vfio_own_flushing(const struct dg_domain *d)
 {
-	if (!READ_ONCE(dg_enabled))
-		return false;
-	switch (READ_ONCE(d->policy)) {
-	case DG_POLICY_ALWAYS:
-		return true;
-	case DG_POLICY_NEVER:
-		return false;
-	default:
-		return READ_ONCE(d->own_coherent) != DG_COH_YES;
-	}
+	return dg_policy_flushing(READ_ONCE(d->policy),
+				  READ_ONCE(d->own_coherent));
 }
 
 /*

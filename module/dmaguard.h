@@ -146,6 +146,7 @@ extern int dg_default_policy;
 int dg_policy_parse(const char *buf, size_t count);
 const char *dg_policy_name(int policy);
 int dg_bool_parse(const char *buf, size_t count);
+bool dg_policy_flushing(int policy, int coherent);
 bool dg_domain_flushing(const struct dg_domain *d);
 
 /* registry.c */

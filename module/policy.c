@@ -64,16 +64,21 @@ int dg_bool_parse(const char *buf, size_t count)
  * counts as not coherent, because a missed flush leaks data and an extra
  * flush only costs time.
  */
-bool dg_domain_flushing(const struct dg_domain *d)
+bool dg_policy_flushing(int policy, int coherent)
 {
 	if (!READ_ONCE(dg_enabled))
 		return false;
-	switch (READ_ONCE(d->policy)) {
+	switch (policy) {
 	case DG_POLICY_ALWAYS:
 		return true;
 	case DG_POLICY_NEVER:
 		return false;
 	default:
-		return READ_ONCE(d->coherent) != DG_COH_YES;
+		return coherent != DG_COH_YES;
 	}
+}
+
+bool dg_domain_flushing(const struct dg_domain *d)
+{
+	return dg_policy_flushing(READ_ONCE(d->policy), READ_ONCE(d->coherent));
 }

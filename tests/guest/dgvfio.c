@@ -149,13 +149,13 @@ static void marker(const char *fmt, ...)
 	write_file(TRACEFS "/trace_marker", b);
 }
 
-/* This process's domain id, or -1 (none) / -2 (more than one). */
-static int my_domain(void)
+/* Domains this process owns; *id: one of them (the last read). */
+static int my_domains(int *id)
 {
 	DIR *d = opendir(DGSYS "/domains");
 	struct dirent *e;
-	int id = -1;
 	char path[512];
+	int n = 0;
 
 	if (!d)
 		return -1;
@@ -163,11 +163,21 @@ static int my_domain(void)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), DGSYS "/domains/%s/pid", e->d_name);
-		if (read_ll(path) == getpid())
-			id = id == -1 ? atoi(e->d_name) : -2;
+		if (read_ll(path) == getpid()) {
+			*id = atoi(e->d_name);
+			n++;
+		}
 	}
 	closedir(d);
-	return id;
+	return n;
+}
+
+/* This process's domain id, or -1 (none) / -2 (more than one). */
+static int my_domain(void)
+{
+	int id = -1, n = my_domains(&id);
+
+	return n == 1 ? id : n > 1 ? -2 : -1;
 }
 
 static long long dom_value(int id, const char *file)
@@ -824,19 +834,30 @@ static long flushes_in(long lo, long hi, int reason)
 	return n;
 }
 
+/* The trace between "<what>-begin GROUP" and "<what>-end GROUP". */
+static bool group_window(struct buf *b, const char *what, int grp, long *lo,
+			 long *hi)
+{
+	char nb[32], mark[32];
+
+	snprintf(nb, sizeof(nb), "%d", grp);
+	snprintf(mark, sizeof(mark), "%s-begin", what);
+	*lo = find_mark(mark, nb);
+	snprintf(mark, sizeof(mark), "%s-end", what);
+	*hi = find_mark(mark, nb);
+	if (*lo >= 0 && *hi >= 0)
+		return true;
+	tap(false, "%s: trace has the %s %d markers", b->name, what, grp);
+	return false;
+}
+
 static void check_join(struct buf *b, int grp, bool expect_flush)
 {
-	char nb[32];
 	long jb, je, k;
 	size_t n = b->size / PAGE, i, bad_map = 0, bad_flush = 0;
 
-	snprintf(nb, sizeof(nb), "%d", grp);
-	jb = find_mark("join-begin", nb);
-	je = find_mark("join-end", nb);
-	if (jb < 0 || je < 0) {
-		tap(false, "%s: trace has the join %d markers", b->name, grp);
+	if (!group_window(b, "join", grp, &jb, &je))
 		return;
-	}
 	for (i = 0; i < n; i++) {
 		uint64_t iova = b->iova + i * PAGE, pa = b->phys[i];
 
@@ -860,17 +881,11 @@ static void check_join(struct buf *b, int grp, bool expect_flush)
 
 static void check_leave(struct buf *b, int grp, bool expect_flush)
 {
-	char nb[32];
 	long lb, le, k;
 	size_t n = b->size / PAGE, i, bad = 0;
 
-	snprintf(nb, sizeof(nb), "%d", grp);
-	lb = find_mark("leave-begin", nb);
-	le = find_mark("leave-end", nb);
-	if (lb < 0 || le < 0) {
-		tap(false, "%s: trace has the leave %d markers", b->name, grp);
+	if (!group_window(b, "leave", grp, &lb, &le))
 		return;
-	}
 	if (!expect_flush) {
 		tap(flushes_in(lb, le, -1) == 0,
 		    "%s: no dmaguard_flush at group %d's leave (saw %ld)",
@@ -925,26 +940,6 @@ static void check_map_none(struct buf *b)
 	tap(mb >= 0 && me >= 0 && flushes_in(mb, me, -1) == 0,
 	    "%s: no dmaguard_flush at its map (saw %ld)", b->name,
 	    mb >= 0 && me >= 0 ? flushes_in(mb, me, -1) : -1);
-}
-
-/* Domains this process owns. */
-static int my_domains(void)
-{
-	DIR *d = opendir(DGSYS "/domains");
-	struct dirent *e;
-	char path[512];
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), DGSYS "/domains/%s/pid", e->d_name);
-		n += read_ll(path) == getpid();
-	}
-	closedir(d);
-	return n;
 }
 
 /* ---- counters ---- */
@@ -1383,12 +1378,13 @@ int main(int argc, char **argv)
 			else
 				check_unmap(b, !strcmp(c, "flush"));
 		} else if (!strcmp(cmd, "domains")) {
-			int want = -1;
+			int want = -1, id, have;
 
 			sscanf(line, "domains %d", &want);
-			tap(my_domains() == want,
+			have = my_domains(&id);
+			tap(have == want,
 			    "this process owns %d domains/<id> (has %d)", want,
-			    my_domains());
+			    have);
 		} else if (!strcmp(cmd, "check-waits")) {
 			sscanf(line, "check-waits %255s", a);
 			check_waits(a);

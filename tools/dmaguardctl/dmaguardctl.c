@@ -35,20 +35,30 @@ static void usage(FILE *f);
 
 /* ---- commands ---- */
 
+/* The one option of status and domains: -v or --verbose, nothing else. */
+static int parse_verbose(const char *cmd, int argc, char **argv, bool *verbose)
+{
+	*verbose = false;
+	if (argc == 0)
+		return EX_OK;
+	if (strcmp(argv[0], "-v") && strcmp(argv[0], "--verbose")) {
+		err("'%s' takes no argument but -v, --verbose", cmd);
+		usage(stderr);
+		return EX_USAGE;
+	}
+	*verbose = true;
+	return EX_OK;
+}
+
 static int cmd_status(int argc, char **argv)
 {
 	static struct status s;
-	bool verbose = false;
+	bool verbose;
 	int ret;
 
-	if (argc == 1) {
-		if (strcmp(argv[0], "-v") && strcmp(argv[0], "--verbose")) {
-			err("'status' takes no argument but -v, --verbose");
-			usage(stderr);
-			return EX_USAGE;
-		}
-		verbose = true;
-	}
+	ret = parse_verbose("status", argc, argv, &verbose);
+	if (ret)
+		return ret;
 	ret = status_read(&s, verbose);
 	if (ret)
 		return ret;
@@ -62,17 +72,12 @@ static int cmd_status(int argc, char **argv)
 static int cmd_domains(int argc, char **argv)
 {
 	static struct domain doms[MAX_DOMAINS];
-	bool verbose = false;
+	bool verbose;
 	int n, ret;
 
-	if (argc == 1) {
-		if (strcmp(argv[0], "-v") && strcmp(argv[0], "--verbose")) {
-			err("'domains' takes no argument but -v, --verbose");
-			usage(stderr);
-			return EX_USAGE;
-		}
-		verbose = true;
-	}
+	ret = parse_verbose("domains", argc, argv, &verbose);
+	if (ret)
+		return ret;
 	ret = need_module();
 	if (ret)
 		return ret;

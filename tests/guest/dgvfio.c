@@ -20,9 +20,12 @@
  *                            (replacing the first); maps go there now
  *   trace-start              enable dmaguard:dmaguard_flush, iommu:map,
  *                            iommu:unmap; clear the buffer
- *   map NAME SIZE [thp|scattered]
- *                            mmap+touch SIZE bytes (THP-backed, or 4 KiB
- *                            pages faulted in a shuffled order),
+ *   map NAME SIZE [thp|scattered|memfd|file|hugetlb|bar|dax]
+ *                            mmap+touch SIZE bytes (THP-backed, 4 KiB
+ *                            pages faulted in a shuffled order, MAP_SHARED
+ *                            memfd or tmpfs file, hugetlbfs, the device's
+ *                            BAR 0, or device-DAX: $DG_DAX, default
+ *                            /dev/dax0.0, MAP_SHARED from offset 0),
  *                            VFIO_IOMMU_MAP_DMA, record every page's pfn
  *                            from /proc/self/pagemap
  *   check-waits NAME         the map and the unmap of a scattered buffer
@@ -424,6 +427,23 @@ static void *alloc_hugetlb(size_t size)
 	return p == MAP_FAILED ? NULL : dirty(p, size);
 }
 
+/*
+ * Device-DAX (ZONE_DEVICE pages, write-back, in the linear map): the
+ * device's own get_unmapped_area aligns the mapping to its align.
+ */
+static void *alloc_dax(size_t size)
+{
+	const char *path = getenv("DG_DAX") ? getenv("DG_DAX") : "/dev/dax0.0";
+	int fd = open(path, O_RDWR);
+	void *p;
+
+	if (fd < 0)
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return p == MAP_FAILED ? NULL : dirty(p, size);
+}
+
 static int cur_group = -1;
 /* alloc_bar(): the BAR's physical address (pagemap skips PFNMAP VMAs) */
 static uint64_t bar_phys;
@@ -530,6 +550,8 @@ static int do_map(const char *name, size_t size, const char *layout)
 		b->mem = alloc_hugetlb(b->size);
 	else if (!strcmp(layout, "bar"))
 		b->mem = alloc_bar(&b->size);
+	else if (!strcmp(layout, "dax"))
+		b->mem = alloc_dax(b->size);
 	else
 		b->mem = alloc_mem(b->size, thp);
 	b->phys = calloc(b->size / PAGE, sizeof(uint64_t));

@@ -115,6 +115,65 @@ close
 CMDS
 echo 0 > /proc/sys/vm/nr_hugepages
 
+# Device-DAX: ZONE_DEVICE pages (MEMORY_DEVICE_GENERIC), write-back in the
+# linear map, long-term pinnable, so VFIO maps them like RAM, and they are
+# flushed like RAM. The region is the legacy pmem that the kernel argument
+# memmap=64M!1G (SUITE_ARGS) reserves; nd_e820 makes region0/namespace0.0
+# of it, turned into /dev/dax0.0 here by sysfs writes (what ndctl
+# create-namespace -m devdax does; busybox has no ndctl).
+# make_devdax: 0 and /dev/dax0.0 there, or 1 and the reason in $DAX_WHY.
+make_devdax() {
+	DAX_WHY=
+	_nd=/sys/bus/nd
+	if ! grep -q 'Persistent Memory (legacy)' /proc/iomem; then
+		DAX_WHY="no legacy pmem in /proc/iomem (memmap=64M!1G not given, or not parsed: $(cat /proc/cmdline))"
+		return 1
+	fi
+	for _m in nd_e820 nd_pmem dax_pmem device_dax; do
+		dg-modload $_m 2>/dev/null ||
+			{ DAX_WHY="module $_m not available on this kernel"; return 1; }
+	done
+	_i=0
+	while [ ! -e $_nd/devices/namespace0.0 ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -e $_nd/devices/namespace0.0 ] || { DAX_WHY="nd_e820 made no namespace0.0"; return 1; }
+	_r=$(basename "$(readlink -f $_nd/devices/namespace0.0/..)")
+	[ -e $_nd/devices/namespace0.0/driver ] &&
+		echo namespace0.0 > $_nd/drivers/nd_pmem/unbind
+	_seed=$(cat $_nd/devices/$_r/dax_seed 2>/dev/null)
+	[ -n "$_seed" ] || { DAX_WHY="$_r has no dax_seed (CONFIG_NVDIMM_DAX off)"; return 1; }
+	_d=$_nd/devices/$_seed
+	cat /proc/sys/kernel/random/uuid > $_d/uuid &&
+		echo 2097152 > $_d/align && echo ram > $_d/mode &&
+		echo namespace0.0 > $_d/namespace &&
+		echo $_seed > $_nd/drivers/dax_pmem/bind ||
+		{ DAX_WHY="configuring $_seed as devdax failed"; return 1; }
+	_i=0
+	while [ ! -c /dev/dax0.0 ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -c /dev/dax0.0 ] || { DAX_WHY="/dev/dax0.0 did not appear"; return 1; }
+}
+if [ "$DG_ARCH" != amd64 ]; then
+	echo "# not run: device-DAX through VFIO (memmap=! legacy pmem is x86 only)"
+elif ! make_devdax; then
+	echo "# not run: device-DAX through VFIO: $DAX_WHY"
+else
+	t "device-DAX /dev/dax0.0 made from the memmap= region ($(cat /sys/bus/dax/devices/dax0.0/size) bytes)" \
+		grep -q 'dax0.0' /proc/iomem
+	dgvfio <<'CMDS'
+open
+expect-domain
+trace-start
+sh . /dg/tap.sh; awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats > /tmp/skip0
+map dax 8388608 dax
+unmap dax
+sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats); t "device-DAX: no page skipped as uncacheable at map or unmap ($s0 -> $s1)" [ "$s0" = "$s1" ]
+map bar 4096 bar
+unmap bar
+check dax flush
+check bar none
+close
+CMDS
+fi
+
 # vfio_iommu_type1 unloaded and reloaded: hooks follow it.
 rmmod vfio_iommu_type1
 t "vfio-map unavailable while vfio_iommu_type1 is unloaded: $(prot vfio-map)" \

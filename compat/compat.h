@@ -9,6 +9,8 @@
 #define DMAGUARD_COMPAT_H
 
 #include <linux/iommu.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include "features.h"
 
@@ -107,36 +109,53 @@ static inline bool dg_this_module_text(unsigned long addr)
 #endif
 }
 
+/* The pagemap of a ZONE_DEVICE page: page_pgmap() since 6.15. */
+static inline struct dev_pagemap *dg_page_pgmap(struct page *page)
+{
+#ifdef DMAGUARD_HAS_PAGE_PGMAP
+	return page_pgmap(page);
+#else
+	return page->pgmap;
+#endif
+}
+
 #ifdef CONFIG_X86
 #include <asm/memtype.h>
 #include <asm/pgtable.h>
 
 /*
+ * Is the linear-map alias of @pfn mapped write-back? The kernel maps
+ * write-back with all cache bits clear (cachemode2protval(WB)), and
+ * set_memory_uc()/_wc() on RAM change that very PTE. No alias (unmapped
+ * from the direct map) is not write-back: nothing to flush through.
+ */
+static inline bool dg_x86_linear_map_wb(unsigned long pfn)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
+	pgprot_t prot;
+
+	if (!pte || !pte_present(*pte))
+		return false;
+	prot = pte_pgprot(*pte);
+	if (level != PG_LEVEL_4K)
+		prot = pgprot_large_2_4k(prot);
+	return (pgprot_val(prot) & _PAGE_CACHE_MASK) ==
+	       cachemode2protval(_PAGE_CACHE_MODE_WB);
+}
+
+/*
  * Is RAM at @pfn mapped uncached (UC, UC- or WC) by PAT? Up to 6.x the
  * memtype lookup is exported; 7.x exports pat_pfn_immune_to_uc_mtrr() to
  * KVM only (modpost refuses it, probe EXPORT_pat_pfn_immune_to_uc_mtrr).
- * There, read the cache bits of the linear-map alias that would be flushed:
- * set_memory_uc()/_wc() on RAM change that very PTE, and the kernel maps
- * write-back with all cache bits clear (cachemode2protval(WB)). No alias
- * (unmapped from the direct map) counts as uncached: nothing to flush
- * through, and the skip is counted.
+ * There, read the cache bits of the linear-map alias that would be flushed.
  */
 static inline bool dg_x86_ram_uncached(unsigned long pfn)
 {
 #ifdef DMAGUARD_HAS_EXPORT_pat_pfn_immune_to_uc_mtrr
 	return pat_enabled() && pat_pfn_immune_to_uc_mtrr(pfn);
 #else
-	unsigned int level;
-	pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(pfn), &level);
-	pgprot_t prot;
-
-	if (!pte || !pte_present(*pte))
-		return true;
-	prot = pte_pgprot(*pte);
-	if (level != PG_LEVEL_4K)
-		prot = pgprot_large_2_4k(prot);
-	return (pgprot_val(prot) & _PAGE_CACHE_MASK) !=
-	       cachemode2protval(_PAGE_CACHE_MODE_WB);
+	return !dg_x86_linear_map_wb(pfn);
 #endif
 }
 #endif /* CONFIG_X86 */

@@ -88,10 +88,11 @@ static void dg_flush_queue(struct dg_flush_batch *b, unsigned long pfn,
 }
 
 /*
- * Pages of [pfn, pfn + max) that share pfn's large folio. A folio comes from
- * the page allocator whole: its pages are all valid, none is reserved, and
- * all sit in the same memory region, so when the arch found pfn cacheable
- * the rest of its folio is too, and a 2 MiB THP costs one check, not 512.
+ * Pages of [pfn, pfn + max) that share pfn's large folio. A folio lies in
+ * one memory region, whole: the page allocator's (all valid, none reserved)
+ * or one ZONE_DEVICE pagemap's (device-DAX's 2 MiB folios), so when pfn is
+ * cacheable the rest of its folio is too, and a 2 MiB THP costs one check,
+ * not 512.
  */
 static unsigned long dg_folio_rest(unsigned long pfn, unsigned long max)
 {
@@ -115,13 +116,18 @@ void dg_flush_begin(struct dg_flush_batch *b, struct dg_domain *d,
 }
 
 /*
- * Page allocator memory (a struct page that is not reserved) is cacheable
- * on every backend (arch.h): answered inline, as this is asked per page;
- * the backend decides everything else.
+ * Page allocator memory (a struct page, not reserved, not ZONE_DEVICE) is
+ * cacheable on every backend (arch.h): answered inline, as this is asked
+ * per page; the backend decides everything else, device memory included.
  */
+static __always_inline bool dg_page_plain(struct page *page)
+{
+	return !PageReserved(page) && !is_zone_device_page(page);
+}
+
 static __always_inline bool dg_pfn_cacheable(unsigned long pfn)
 {
-	if (likely(pfn_valid(pfn) && !PageReserved(pfn_to_page(pfn))))
+	if (likely(pfn_valid(pfn) && dg_page_plain(pfn_to_page(pfn))))
 		return true;
 	return dg_arch_pfn_cacheable(pfn);
 }
@@ -165,11 +171,12 @@ void dg_flush_add(struct dg_flush_batch *b, unsigned long pfn,
 }
 
 /*
- * Queue @n pages the caller holds (pinned, so page allocator pages with a
- * struct page), as runs of consecutive pfns. Returns the index where the
- * last of those runs starts. Same contract as dg_flush_add(), at a few
- * instructions per page: no pfn lookup, and a reserved page (the zero
- * page, say) goes to the backend alone.
+ * Queue @n pages the caller holds (pinned, so pages with a struct page), as
+ * runs of consecutive pfns. Returns the index where the last of those runs
+ * starts. Same contract as dg_flush_add(), at a few instructions per page:
+ * no pfn lookup; the backend is asked only about a reserved or
+ * ZONE_DEVICE page (the zero page, device-DAX), which joins the run it
+ * continues when cacheable.
  */
 unsigned int dg_flush_add_pages(struct dg_flush_batch *b,
 				struct page *const *pages, unsigned int n)
@@ -181,10 +188,11 @@ unsigned int dg_flush_add_pages(struct dg_flush_batch *b,
 		pfn = page_to_pfn(pages[i]);
 		if (pfn != start + run)
 			last = i;
-		if (unlikely(PageReserved(pages[i]))) {
+		if (unlikely(!dg_page_plain(pages[i])) &&
+		    !dg_arch_pfn_cacheable(pfn)) {
 			if (run)
 				dg_flush_queue(b, start, run);
-			dg_flush_add(b, pfn, 1);
+			b->skipped++;
 			start = pfn + 1;
 			run = 0;
 			continue;

@@ -41,15 +41,25 @@ const char *dg_arch_flush_method(void)
 }
 
 /*
- * Only pfns with a struct page that are memblock memory without NOMAP:
- * exactly what the linear map covers, always as Normal write-back memory.
- * Everything else (PCI BARs mapped for peer-to-peer, firmware NOMAP
- * regions) has either no linear alias to flush through or is Device
- * memory, where cache maintenance has no meaning.
+ * Pfns with a struct page that are memblock memory without NOMAP: exactly
+ * what the boot-time linear map covers, always as Normal write-back memory.
+ * And device-DAX / fs-DAX ZONE_DEVICE pages: memremap_pages() adds them to
+ * the linear map with PAGE_KERNEL (Normal write-back) but not to memblock,
+ * so pfn_is_map_memory() says no for them. Everything else (PCI BARs
+ * mapped for peer-to-peer, P2PDMA pages, firmware NOMAP regions) has
+ * either no linear alias to flush through or is Device memory, where cache
+ * maintenance has no meaning.
  */
 bool dg_arch_pfn_cacheable(unsigned long pfn)
 {
-	return pfn_valid(pfn) && pfn_is_map_memory(pfn);
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return false;
+	page = pfn_to_page(pfn);
+	if (is_zone_device_page(page))
+		return dg_zone_device_ram(page);
+	return pfn_is_map_memory(pfn);
 }
 
 /* The SMMU walks only TTBR0 (user) tables for SVA; see module/main.c. */

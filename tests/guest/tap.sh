@@ -13,6 +13,9 @@ t() {
 	if "$@"; then ok "$_name"; else nok "$_name"; fi
 }
 
+# dg_stat NAME -> the value of NAME's line in the stats file
+dg_stat() { awk -v n="$1" '$1 == n { print $2 }' $DG/stats; }
+
 # prot NAME -> "<state> <detail>" from the protections file
 prot() { awk -v n="$1" '$1 == n { $1 = ""; sub(/^ /, ""); print }' $DG/protections; }
 prot_state() { prot "$1" | cut -d' ' -f1; }

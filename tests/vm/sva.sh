@@ -6,7 +6,9 @@
 . /dg/tap.sh
 M=/sys/kernel/debug/dgsvamock
 ENROLL=/sys/kernel/debug/dmaguard/sva_enroll
-stat() { awk -v k="$1" '$1 == k { print $2 }' $DG/stats; }
+# 7.x (6.19+) has the native fix (see below)
+native=0
+grep -q ' iommu_sva_invalidate_kva_range$' /proc/kallsyms && native=1
 
 # The load-time probe (does this kernel refuse SVA binds?) asks with a
 # device of its own: no real device reaches iommu_sva_bind_device() (its
@@ -19,7 +21,7 @@ groups0=$(ls /sys/kernel/iommu_groups | wc -l)
 insmod /dg/test/dmaguard.ko
 echo 0 > $TR/events/kprobes/dgbind/enable
 grep 'dgbind:' $TR/trace | sed 's/^/# /'
-if grep -q ' iommu_sva_invalidate_kva_range$' /proc/kallsyms; then
+if [ $native = 1 ]; then
 	# A native kernel (7.x): nothing to probe, the kernel fixes it itself.
 	t "native kernel: no load-time probe (iommu_sva_bind_device not called)" \
 		sh -c "! grep -q 'dgbind:' $TR/trace"
@@ -37,9 +39,7 @@ t "test build of dmaguard and the mock notifier loaded" sh -c "[ -w $ENROLL ] &&
 # through the mm's notifiers), and dmaguard guards only the CPA large-page
 # collapse, whose freed tables bypass that path (flush_tlb_all).
 state=$(prot_state sva-kva)
-native=0
-if [ -e /proc/kallsyms ] && grep -q ' iommu_sva_invalidate_kva_range$' /proc/kallsyms; then
-	native=1
+if [ $native = 1 ]; then
 	t "sva-kva on a native kernel: $(prot sva-kva)" \
 		sh -c "grep '^sva-kva native ' $DG/protections | grep -q 'CPA collapse gap covered via flush_tlb_all'"
 	# 7.3's source: memory hot-remove frees reserved and unmarked page
@@ -54,19 +54,19 @@ fi
 
 # Nothing enrolled: kernel TLB flushes cost a patched-out branch, nothing else.
 echo register > $M/ctl
-before=$(stat sva_invalidations)
+before=$(dg_stat sva_invalidations)
 echo "vfree 65536" > $M/ctl
 echo ioremap > $M/ctl
 echo setmem > $M/ctl
-t "no enrolled mm: sva_mms is 0" [ "$(stat sva_mms)" = 0 ]
-t "no enrolled mm: zero invalidations (before $before, after $(stat sva_invalidations))" \
-	[ "$(stat sva_invalidations)" = "$before" ]
+t "no enrolled mm: sva_mms is 0" [ "$(dg_stat sva_mms)" = 0 ]
+t "no enrolled mm: zero invalidations (before $before, after $(dg_stat sva_invalidations))" \
+	[ "$(dg_stat sva_invalidations)" = "$before" ]
 t "no enrolled mm: the mock notifier got nothing from a vfree purge" grep -q "^covered=0 " $M/result
 
 echo 1 > /sys/kernel/tracing/events/dmaguard/dmaguard_sva_inval/enable
 echo > /sys/kernel/tracing/trace
 echo 1 > $ENROLL
-t "enrolled: sva_mms is 1" [ "$(stat sva_mms)" = 1 ]
+t "enrolled: sva_mms is 1" [ "$(dg_stat sva_mms)" = 1 ]
 for action in "vfree 65536" "vfree 4194304" ioremap setmem; do
 	echo "$action" > $M/ctl || nok "mock action '$action' ran"
 	r=$(cat $M/result)
@@ -79,22 +79,22 @@ for action in "vfree 65536" "vfree 4194304" ioremap setmem; do
 	t "$action: an invalidation covering the range reached the notifier before the flush returned ($r)" \
 		sh -c "echo '$r' | grep -q '^covered=1 '"
 done
-t "enrolled: sva_invalidations counted ($(stat sva_invalidations))" [ "$(stat sva_invalidations)" -gt "$before" ]
+t "enrolled: sva_invalidations counted ($(dg_stat sva_invalidations))" [ "$(dg_stat sva_invalidations)" -gt "$before" ]
 t "dmaguard_sva_inval traced with mms=1" grep -Eq 'dmaguard_sva_inval: start=0x[0-9a-f]+ end=0x[0-9a-f]+ mms=1' /sys/kernel/tracing/trace
 
 # Module load and unload free module memory (vmalloc) and flush it.
-before=$(stat sva_invalidations)
+before=$(dg_stat sva_invalidations)
 dg-modload vfio_iommu_type1
 rmmod vfio_iommu_type1
 echo purge > $M/ctl
-t "module load/unload: invalidations issued" [ "$(stat sva_invalidations)" -gt "$before" ]
+t "module load/unload: invalidations issued" [ "$(dg_stat sva_invalidations)" -gt "$before" ]
 
 # Unenroll: back to nothing.
 echo 0 > $ENROLL
-before=$(stat sva_invalidations)
+before=$(dg_stat sva_invalidations)
 echo "vfree 65536" > $M/ctl
-t "unenrolled: sva_mms is 0" [ "$(stat sva_mms)" = 0 ]
-t "unenrolled: zero invalidations" [ "$(stat sva_invalidations)" = "$before" ]
+t "unenrolled: sva_mms is 0" [ "$(dg_stat sva_mms)" = 0 ]
+t "unenrolled: zero invalidations" [ "$(dg_stat sva_invalidations)" = "$before" ]
 echo unregister > $M/ctl
 
 # A bind dmaguard cannot track (out of memory) is refused, not left
@@ -103,9 +103,9 @@ echo unregister > $M/ctl
 # write-failnth fails the N-th fault injection point of that write(2).
 FB=/sys/kernel/debug/dmaguard/sva_fake_bind
 echo 1 > $FB
-t "a tracked bind enrolls its mm: sva_mms 1" [ "$(stat sva_mms)" = 1 ]
+t "a tracked bind enrolls its mm: sva_mms 1" [ "$(dg_stat sva_mms)" = 1 ]
 echo 0 > $FB
-t "its unbind drops it: sva_mms 0" [ "$(stat sva_mms)" = 0 ]
+t "its unbind drops it: sva_mms 0" [ "$(dg_stat sva_mms)" = 0 ]
 if [ -d /sys/kernel/debug/failslab ]; then
 	echo N > /sys/kernel/debug/failslab/ignore-gfp-wait
 	echo 0 > /sys/kernel/debug/failslab/verbose
@@ -115,9 +115,9 @@ if [ -d /sys/kernel/debug/failslab ]; then
 	# with nothing enrolled.
 	n=1 refused=0 bad=0
 	while [ $n -le 20 ]; do
-		r0=$(stat sva_binds_refused)
+		r0=$(dg_stat sva_binds_refused)
 		r=$(dgvfio write-failnth $n $FB 1)
-		m=$(stat sva_mms) r1=$(stat sva_binds_refused)
+		m=$(dg_stat sva_mms) r1=$(dg_stat sva_binds_refused)
 		echo "# fault point $n: $r, sva_mms $m, sva_binds_refused $r0 -> $r1"
 		case "$r:$m:$((r1 - r0))" in
 		"fired ENOMEM:0:1") refused=$((refused + 1)) ;;
@@ -129,7 +129,7 @@ if [ -d /sys/kernel/debug/failslab ]; then
 	done
 	t "every failed allocation of a bind's tracking refused the bind, nothing enrolled, counted ($refused refused, $bad otherwise, $n points)" \
 		sh -c "[ $bad = 0 ] && [ $refused -ge 2 ] && [ $n -le 20 ]"
-	t "no mm left enrolled ($(stat sva_mms))" [ "$(stat sva_mms)" = 0 ]
+	t "no mm left enrolled ($(dg_stat sva_mms))" [ "$(dg_stat sva_mms)" = 0 ]
 	echo Y > /sys/kernel/debug/failslab/ignore-gfp-wait
 elif uname -r | grep -q dgdebug; then
 	nok "the debug kernel has failslab"
@@ -139,7 +139,7 @@ fi
 
 # A process exits with its mm enrolled; dmaguard keeps the mm alive.
 sh -c "echo register > $M/ctl; echo 1 > $ENROLL"
-t "an exited process stays enrolled until dropped: sva_mms is 1" [ "$(stat sva_mms)" = 1 ]
+t "an exited process stays enrolled until dropped: sva_mms is 1" [ "$(dg_stat sva_mms)" = 1 ]
 echo "vfree 65536" > $M/ctl
 t "invalidating an exited mm is harmless" [ -d $DG ]
 echo unregister > $M/ctl

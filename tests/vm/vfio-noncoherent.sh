@@ -100,9 +100,9 @@ trace-start
 map memfd1 1069056 memfd
 map file1 1048576 file
 map huge1 4194304 hugetlb
-sh . /dg/tap.sh; awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats > /tmp/skip0
+sh . /dg/tap.sh; dg_stat skipped_uncacheable > /tmp/skip0
 map bar 4096 bar
-sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats); t "the 1 MiB BAR: its 256 pages skipped as uncacheable at map ($s0 -> $s1)" [ $((s1 - s0)) -ge 256 ]
+sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(dg_stat skipped_uncacheable); t "the 1 MiB BAR: its 256 pages skipped as uncacheable at map ($s0 -> $s1)" [ $((s1 - s0)) -ge 256 ]
 unmap memfd1
 unmap file1
 unmap huge1
@@ -162,10 +162,10 @@ else
 open
 expect-domain
 trace-start
-sh . /dg/tap.sh; awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats > /tmp/skip0
+sh . /dg/tap.sh; dg_stat skipped_uncacheable > /tmp/skip0
 map dax 8388608 dax
 unmap dax
-sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(awk '$1 == "skipped_uncacheable" { print $2 }' $DG/stats); t "device-DAX: no page skipped as uncacheable at map or unmap ($s0 -> $s1)" [ "$s0" = "$s1" ]
+sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(dg_stat skipped_uncacheable); t "device-DAX: no page skipped as uncacheable at map or unmap ($s0 -> $s1)" [ "$s0" = "$s1" ]
 map bar 4096 bar
 unmap bar
 check dax flush

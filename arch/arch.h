@@ -6,10 +6,7 @@
 #ifndef DMAGUARD_ARCH_H
 #define DMAGUARD_ARCH_H
 
-#include <linux/memremap.h>
-#include <linux/mm.h>
 #include <linux/types.h>
-#include "../compat/compat.h"
 
 int dg_arch_init(void);
 
@@ -26,30 +23,17 @@ void dg_arch_flush_kaddr(void *addr, size_t len);
 void dg_arch_flush_wait(void);
 
 /*
- * May this pfn be flushed? Exactly the RAM-like memory the kernel maps
- * cacheable (write-back) in its linear map, whatever its zone: cache
+ * May a page that is not page allocator memory be flushed? The core asks
+ * only about pfns with a struct page that are reserved (firmware tables,
+ * the zero page, memory a driver reserved) or ZONE_DEVICE device-DAX /
+ * fs-DAX (module/flush.c decides which ZONE_DEVICE pages are RAM): is
+ * @pfn's linear-map alias there and mapped cacheable (write-back)? Cache
  * maintenance on uncacheable MMIO can raise machine checks (x86) and is
- * meaningless on Device memory (arm64). Every backend must say yes for
- * page allocator memory (pfn_valid, not PageReserved, not ZONE_DEVICE):
- * the core answers that case itself without asking, as it is the per-page
- * common case. ZONE_DEVICE pages always come here (dg_zone_device_ram()).
+ * meaningless on Device memory (arm64). Pfns without a struct page and
+ * page allocator memory never come here.
  */
-bool dg_arch_pfn_cacheable(unsigned long pfn);
-
-/*
- * Is this ZONE_DEVICE page RAM to the CPU? Device-DAX (MEMORY_DEVICE_GENERIC)
- * and fs-DAX pages are host memory that memremap_pages() put in the linear
- * map with PAGE_KERNEL (write-back) and that long-term pins accept, so VFIO
- * maps them like RAM; they are not in memblock or "System RAM", so the
- * usual RAM tests say no. Never PCI P2PDMA (a BAR), DEVICE_PRIVATE (no CPU
- * mapping) or DEVICE_COHERENT (device memory, never pinned long term).
- */
-static inline bool dg_zone_device_ram(struct page *page)
-{
-	enum memory_type type = dg_page_pgmap(page)->type;
-
-	return type == MEMORY_DEVICE_GENERIC || type == MEMORY_DEVICE_FS_DAX;
-}
+bool dg_arch_reserved_cacheable(unsigned long pfn);
+bool dg_arch_device_ram_cacheable(unsigned long pfn);
 
 /* Short name of the flush method, for the protections detail. */
 const char *dg_arch_flush_method(void);

@@ -9,6 +9,7 @@
  * the VFIO/iommufd ioctl that pins or unpins), so a 1 GiB run costs at most
  * one chunk of latency to other tasks on this CPU.
  */
+#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
@@ -17,6 +18,7 @@
 #include "dmaguard.h"
 #include "trace.h"
 #include "../arch/arch.h"
+#include "../compat/compat.h"
 
 /* Bounded work between preemption points: 2 MiB is ~50-100 us of CLFLUSHOPT. */
 #define DG_CHUNK_BYTES	((u64)SZ_2M)
@@ -117,19 +119,54 @@ void dg_flush_begin(struct dg_flush_batch *b, struct dg_domain *d,
 
 /*
  * Page allocator memory (a struct page, not reserved, not ZONE_DEVICE) is
- * cacheable on every backend (arch.h): answered inline, as this is asked
- * per page; the backend decides everything else, device memory included.
+ * mapped cacheable on every arch: answered inline, as this is asked per
+ * page. Everything else is decided out of line (dg_page_cacheable()).
  */
 static __always_inline bool dg_page_plain(struct page *page)
 {
 	return !PageReserved(page) && !is_zone_device_page(page);
 }
 
+/*
+ * Is this ZONE_DEVICE page RAM to the CPU? Device-DAX (MEMORY_DEVICE_GENERIC)
+ * and fs-DAX pages are host memory that memremap_pages() put in the linear
+ * map and that long-term pins accept, so VFIO maps them like RAM; they are
+ * not in memblock or "System RAM", so the usual RAM tests say no. Never PCI
+ * P2PDMA (a BAR), DEVICE_PRIVATE (no CPU mapping) or DEVICE_COHERENT
+ * (device memory, never pinned long term).
+ */
+static bool dg_zone_device_ram(struct page *page)
+{
+	enum memory_type type = dg_page_pgmap(page)->type;
+
+	return type == MEMORY_DEVICE_GENERIC || type == MEMORY_DEVICE_FS_DAX;
+}
+
+/* A page dg_page_plain() said no for: reserved, or ZONE_DEVICE. */
+static noinline bool dg_page_cacheable(struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	if (is_zone_device_page(page))
+		return dg_zone_device_ram(page) &&
+		       dg_arch_device_ram_cacheable(pfn);
+	return !PageReserved(page) || dg_arch_reserved_cacheable(pfn);
+}
+
+/*
+ * Pfns without a struct page (MMIO BARs mapped for peer-to-peer) are never
+ * flushed: they cannot be proven cacheable (x86 PAT does not track them
+ * reliably and MTRR lookups are not exported to modules; on arm64 they are
+ * Device memory).
+ */
 static __always_inline bool dg_pfn_cacheable(unsigned long pfn)
 {
-	if (likely(pfn_valid(pfn) && dg_page_plain(pfn_to_page(pfn))))
-		return true;
-	return dg_arch_pfn_cacheable(pfn);
+	struct page *page;
+
+	if (unlikely(!pfn_valid(pfn)))
+		return false;
+	page = pfn_to_page(pfn);
+	return likely(dg_page_plain(page)) || dg_page_cacheable(page);
 }
 
 /*
@@ -189,7 +226,7 @@ unsigned int dg_flush_add_pages(struct dg_flush_batch *b,
 		if (pfn != start + run)
 			last = i;
 		if (unlikely(!dg_page_plain(pages[i])) &&
-		    !dg_arch_pfn_cacheable(pfn)) {
+		    !dg_page_cacheable(pages[i])) {
 			if (run)
 				dg_flush_queue(b, start, run);
 			b->skipped++;

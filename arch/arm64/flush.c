@@ -41,25 +41,23 @@ const char *dg_arch_flush_method(void)
 }
 
 /*
- * Pfns with a struct page that are memblock memory without NOMAP: exactly
- * what the boot-time linear map covers, always as Normal write-back memory.
- * And device-DAX / fs-DAX ZONE_DEVICE pages: memremap_pages() adds them to
- * the linear map with PAGE_KERNEL (Normal write-back) but not to memblock,
- * so pfn_is_map_memory() says no for them. Everything else (PCI BARs
- * mapped for peer-to-peer, P2PDMA pages, firmware NOMAP regions) has
- * either no linear alias to flush through or is Device memory, where cache
- * maintenance has no meaning.
+ * Reserved pages: memblock memory without NOMAP is exactly what the
+ * boot-time linear map covers, always as Normal write-back memory; NOMAP
+ * firmware regions have no linear alias to flush through.
  */
-bool dg_arch_pfn_cacheable(unsigned long pfn)
+bool dg_arch_reserved_cacheable(unsigned long pfn)
 {
-	struct page *page;
-
-	if (!pfn_valid(pfn))
-		return false;
-	page = pfn_to_page(pfn);
-	if (is_zone_device_page(page))
-		return dg_zone_device_ram(page);
 	return pfn_is_map_memory(pfn);
+}
+
+/*
+ * memremap_pages() adds device-DAX / fs-DAX memory to the linear map with
+ * PAGE_KERNEL (Normal write-back), though not to memblock (so
+ * pfn_is_map_memory() says no for it).
+ */
+bool dg_arch_device_ram_cacheable(unsigned long pfn)
+{
+	return true;
 }
 
 /* The SMMU walks only TTBR0 (user) tables for SVA; see module/main.c. */

@@ -41,30 +41,21 @@ const char *dg_arch_flush_method(void)
 }
 
 /*
- * Ordinary RAM (pfn_valid, not reserved) is write-back in the linear map.
- * Reserved pages are flushed only when they are RAM and PAT does not make
- * them UC/WC (compat.h: how that is asked differs by kernel). ZONE_DEVICE
- * pages (reserved or not, depending on the kernel) only when they are
- * device-DAX or fs-DAX memory and their linear-map alias is write-back:
- * they are not "System RAM", so page_is_ram() says no. Pfns without a
- * struct page (MMIO BARs mapped for P2P) are never flushed: PAT does not
- * track them reliably and MTRR lookups are not exported to modules, so we
- * cannot prove them cacheable.
+ * A reserved page is flushed only when it is RAM and PAT does not make it
+ * UC/WC (compat.h: how that is asked differs by kernel).
  */
-bool dg_arch_pfn_cacheable(unsigned long pfn)
+bool dg_arch_reserved_cacheable(unsigned long pfn)
 {
-	struct page *page;
+	return page_is_ram(pfn) && !dg_x86_ram_uncached(pfn);
+}
 
-	if (!pfn_valid(pfn))
-		return false;
-	page = pfn_to_page(pfn);
-	if (is_zone_device_page(page))
-		return dg_zone_device_ram(page) && dg_x86_linear_map_wb(pfn);
-	if (likely(!PageReserved(page)))
-		return true;
-	if (!page_is_ram(pfn))
-		return false;
-	return !dg_x86_ram_uncached(pfn);
+/*
+ * Device-DAX / fs-DAX memory is not "System RAM" (page_is_ram() says no):
+ * its linear-map alias, which memremap_pages() made, says how it is mapped.
+ */
+bool dg_arch_device_ram_cacheable(unsigned long pfn)
+{
+	return dg_x86_linear_map_wb(pfn);
 }
 
 const char *dg_arch_coherency_note(void)

@@ -154,9 +154,9 @@ sh . /dg/tap.sh; n=$(($(cat /tmp/l3) - $(cat /tmp/l2))); t "unmap of 4 MiB of sc
 check thp2 flush
 check huge2 flush
 check scat2 flush
-sh . /dg/tap.sh; for f in map_flushes unmap_flushes mapped_bytes; do cat $DG/domains/$DG_DOMAIN/$f; done > /tmp/irq0; awk '$1 == "flushes" { print $2 }' $DG/stats >> /tmp/irq0
+sh . /dg/tap.sh; for f in map_flushes unmap_flushes mapped_bytes; do cat $DG/domains/$DG_DOMAIN/$f; done > /tmp/irq0; dg_stat flushes >> /tmp/irq0
 sh . /dg/tap.sh; dgvfio write /sys/kernel/debug/dgirqmap/map $(cat $DG/domains/$DG_DOMAIN/devices) > /tmp/irqr
-sh . /dg/tap.sh; for f in map_flushes unmap_flushes mapped_bytes; do cat $DG/domains/$DG_DOMAIN/$f; done > /tmp/irq1; awk '$1 == "flushes" { print $2 }' $DG/stats >> /tmp/irq1
+sh . /dg/tap.sh; for f in map_flushes unmap_flushes mapped_bytes; do cat $DG/domains/$DG_DOMAIN/$f; done > /tmp/irq1; dg_stat flushes >> /tmp/irq1
 sh . /dg/tap.sh; t "iommu_map/iommu_unmap of this domain from hard interrupt context by another module ($(cat /tmp/irqr)): the hooks leave them alone, nothing flushed or accounted ($(echo $(cat /tmp/irq0)) -> $(echo $(cat /tmp/irq1)))" sh -c "grep -qx 'OK [0-9]*' /tmp/irqr && cmp -s /tmp/irq0 /tmp/irq1"
 close
 CMDS

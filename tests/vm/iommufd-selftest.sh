@@ -52,13 +52,12 @@ echo "iommufd selftest with dmaguard: $(grep -c ' pass$' /tmp/dmaguard.res) pass
 diff /tmp/plain.res /tmp/dmaguard.res > /tmp/res.diff
 sed 's/^/    differs: /' /tmp/res.diff
 t "iommufd-map was armed for the run: $(prot iommufd-map)" [ "$(prot_state iommufd-map)" = armed ]
-stat() { awk -v k="$1" '$1 == k { print $2 }' $DG/stats; }
 echo "dmaguard stats after the selftest:"
 sed 's/^/    /' $DG/stats
-t "dmaguard tracked the selftest's mock domains ($(stat domains_created) created)" \
-	[ "$(stat domains_created)" -gt 0 ]
-t "every tracked domain went away with its HWPT or IOAS ($(stat domains_destroyed) destroyed)" \
-	[ "$(stat domains_created)" = "$(stat domains_destroyed)" ] && [ -z "$(ls $DG/domains)" ]
+t "dmaguard tracked the selftest's mock domains ($(dg_stat domains_created) created)" \
+	[ "$(dg_stat domains_created)" -gt 0 ]
+t "every tracked domain went away with its HWPT or IOAS ($(dg_stat domains_destroyed) destroyed)" \
+	[ "$(dg_stat domains_created)" = "$(dg_stat domains_destroyed)" ] && [ -z "$(ls $DG/domains)" ]
 
 # A result can differ for a reason of the machine's, not dmaguard's (a
 # timing-sensitive test on a busy host). Each test that differed is run

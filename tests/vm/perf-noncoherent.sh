@@ -60,11 +60,11 @@ t "dglat: the table says dmaguard absent" grep -q 'dmaguard absent' /tmp/lat-abs
 
 dg-modload /dg/dmaguard.ko
 t "dglat (dmaguard loaded): vfio-map armed" [ "$(prot_state vfio-map)" = armed ]
-f0=$(awk '$1 == "flushes" { print $2 }' $DG/stats)
+f0=$(dg_stat flushes)
 t "dglat (dmaguard loaded): the traced command succeeds" \
 	sh -c 'dglat -- dgvfio </tmp/cmds.txt >/tmp/lat-loaded.txt 2>/tmp/lat.err'
 cat /tmp/lat.err
-f1=$(awk '$1 == "flushes" { print $2 }' $DG/stats)
+f1=$(dg_stat flushes)
 t "dglat (dmaguard loaded): dmaguard still flushed under the probes ($f0 -> $f1)" \
 	[ "$f1" -gt "$f0" ]
 dglat_check "dmaguard loaded" /tmp/lat-loaded.txt

@@ -16,14 +16,14 @@ expect-domain
 sh . /dg/tap.sh; t "domain is coherent (snoop control)" [ "$(cat $DG/domains/$DG_DOMAIN/coherent)" = 1 ]
 sh . /dg/tap.sh; t "auto on a coherent domain: flushing 0" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 0 ]
 trace-start
-sh . /dg/tap.sh; awk '$1 == "skipped_coherent_bytes" { print $2 }' $DG/stats > /tmp/skipb0
+sh . /dg/tap.sh; dg_stat skipped_coherent_bytes > /tmp/skipb0
 map auto1 2097152
 map auto2 12288
 sh . /dg/tap.sh; t "auto, not flushed: mapped_bytes still counts both maps ($(cat $DG/domains/$DG_DOMAIN/mapped_bytes))" [ "$(cat $DG/domains/$DG_DOMAIN/mapped_bytes)" = 2109440 ]
 unmap auto1
 unmap auto2
 sh . /dg/tap.sh; t "auto, not flushed: mapped_bytes back to 0 after the unmaps" [ "$(cat $DG/domains/$DG_DOMAIN/mapped_bytes)" = 0 ]
-sh . /dg/tap.sh; b0=$(cat /tmp/skipb0); b1=$(awk '$1 == "skipped_coherent_bytes" { print $2 }' $DG/stats); t "skipped_coherent_bytes grew by the 2 x 2109440 bytes mapped and unmapped ($b0 -> $b1)" [ $((b1 - b0)) = 4218880 ]
+sh . /dg/tap.sh; b0=$(cat /tmp/skipb0); b1=$(dg_stat skipped_coherent_bytes); t "skipped_coherent_bytes grew by the 2 x 2109440 bytes mapped and unmapped ($b0 -> $b1)" [ $((b1 - b0)) = 4218880 ]
 check auto1 none
 check auto2 none
 sh . /dg/tap.sh; t "no flush needed yet: the lazy pin hook is not registered with ftrace" sh -c "! grep -q '^vfio_pin_pages_remote ' /sys/kernel/tracing/enabled_functions"

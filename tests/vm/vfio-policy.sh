@@ -33,14 +33,14 @@ check always1 flush
 check always2 flush
 counters-check
 sh . /dg/tap.sh; echo never > $DG/domains/$DG_DOMAIN/policy; t "policy never: flushing 0" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 0 ]
-sh . /dg/tap.sh; awk '$1 == "skipped_coherent" { print $2 }' $DG/stats > /tmp/skip0
+sh . /dg/tap.sh; dg_stat skipped_coherent > /tmp/skip0
 map never1 1048576
 map never2 12288
 unmap never1
 unmap never2
 check never1 none
 check never2 none
-sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(awk '$1 == "skipped_coherent" { print $2 }' $DG/stats); t "policy never: skipped_coherent counts the 4 runs ($s0 -> $s1)" sh -c "[ -n '$s0' ] && [ -n '$s1' ] && [ \$(($s1 - $s0)) -ge 4 ]"
+sh . /dg/tap.sh; s0=$(cat /tmp/skip0); s1=$(dg_stat skipped_coherent); t "policy never: skipped_coherent counts the 4 runs ($s0 -> $s1)" sh -c "[ -n '$s0' ] && [ -n '$s1' ] && [ \$(($s1 - $s0)) -ge 4 ]"
 sh . /dg/tap.sh; echo auto > $DG/domains/$DG_DOMAIN/policy; echo 0 > $DG/enabled; t "enabled=0: flushing 0 under auto" [ "$(cat $DG/domains/$DG_DOMAIN/flushing)" = 0 ]
 sh . /dg/tap.sh; t "enabled=0: protections say disabled" [ "$(prot_state vfio-map)" = disabled ]
 map off1 1048576

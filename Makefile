@@ -7,16 +7,18 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 PWD := $(shell pwd)
 WERROR ?= 0
 TEST ?= 0
-KMAKE := $(MAKE) -C $(KDIR) M=$(PWD) $(if $(filter 1,$(WERROR)),DMAGUARD_WERROR=y) \
-	 $(if $(filter 1,$(TEST)),DMAGUARD_TEST=y)
+# $(MAKE) written out in the recipes, not hidden in a variable: only then
+# does make hand its jobserver (-j) to the sub-make.
+KFLAGS := -C $(KDIR) M=$(PWD) $(if $(filter 1,$(WERROR)),DMAGUARD_WERROR=y) \
+	  $(if $(filter 1,$(TEST)),DMAGUARD_TEST=y)
 
 all: modules
 
 compat/features.h: FORCE
-	@scripts/compat-probe $(KDIR) $@ $(if $(ARCH),ARCH=$(ARCH)) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
+	@+scripts/compat-probe $(KDIR) $@ $(if $(ARCH),ARCH=$(ARCH)) $(if $(CROSS_COMPILE),CROSS_COMPILE=$(CROSS_COMPILE))
 
 modules: compat/features.h
-	$(KMAKE) modules
+	$(MAKE) $(KFLAGS) modules
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true

@@ -47,7 +47,7 @@ done
 # dkms add/build/install, BUILD_EXCLUSIVE refusal, modprobe in the VM, dkms
 # remove, and the .deb through apt. Runs with the full suite, or when
 # "dkms" is among the suites asked for.
-if [ -z "${ONLY:-}" ] || grep -qw dkms <<<"$ONLY"; then
+if [ -z "${ONLY:-}" ] || in_list dkms "$ONLY"; then
 	. tests/host/dkms.sh
 fi
 

@@ -150,7 +150,7 @@ static noinline bool dg_page_cacheable(struct page *page)
 	if (is_zone_device_page(page))
 		return dg_zone_device_ram(page) &&
 		       dg_arch_device_ram_cacheable(pfn);
-	return !PageReserved(page) || dg_arch_reserved_cacheable(pfn);
+	return dg_arch_reserved_cacheable(pfn);
 }
 
 /*
